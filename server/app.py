@@ -1,0 +1,70 @@
+"""create_app(): wiring only."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse
+
+from .api import routes
+from .api.negotiation import error_response
+from .config import Settings
+from .context import AppContext
+from .errors import BadRequest, FhirError, MethodNotAllowed, NotFound
+from .search.extract import extract
+from .search.registry import SearchRegistry
+from .storage.db import make_engine, migrate
+from .storage.repository import Store
+from .validation import known_resource_types, validate_resource
+
+log = logging.getLogger("passerelle")
+
+
+def build_context(settings: Settings, *, run_migrations: bool = True) -> AppContext:
+    engine = make_engine(settings.database_url)
+    if run_migrations:
+        migrate(engine)
+    registry = SearchRegistry.default()
+    store = Store(engine, registry=registry, extract=lambda r: extract(r, registry), validate=validate_resource)
+    return AppContext(settings, store, registry, known_resource_types())
+
+
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
+    ctx = context or build_context(settings or Settings())
+    app = FastAPI(title="Passerelle", description="FHIR R4 interoperability gateway", version="0.1.0",
+                  docs_url="/docs", redoc_url=None)
+    app.state.ctx = ctx
+    app.include_router(routes.router)
+
+    @app.get("/", include_in_schema=False)
+    async def home():
+        return RedirectResponse("/fhir/metadata")
+
+    @app.exception_handler(FhirError)
+    async def fhir_error(request: Request, exc: FhirError):
+        return error_response(exc, request)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 405:
+            return error_response(MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}"), request)
+        if exc.status_code == 404:
+            return error_response(NotFound(f"No FHIR endpoint at {request.url.path}"), request)
+        error = FhirError(str(exc.detail))
+        error.status = exc.status_code
+        return error_response(error, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        return error_response(BadRequest(f"Malformed request: {exc.errors()}"), request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        # Log the trace for operators; the client gets an OperationOutcome, never a stack trace.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(FhirError("Internal server error; the incident was logged"), request)
+
+    return app

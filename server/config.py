@@ -1,0 +1,32 @@
+"""One settings object, read from ``PASSERELLE_*`` environment variables.
+
+CLI flags override it (``passerelle serve --port 9000``); tests build their own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"PASSERELLE_{name.upper()}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: _env("database_url", "sqlite:///var/passerelle.db"))
+    base_url: str = field(default_factory=lambda: _env("base_url", "http://localhost:8080/fhir"))
+    host: str = field(default_factory=lambda: _env("host", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(_env("port", "8080")))
+    workers: int = field(default_factory=lambda: int(_env("workers", "1")))
+    max_body_bytes: int = field(default_factory=lambda: int(_env("max_body_bytes", str(16 * 1024 * 1024))))
+    default_page_size: int = field(default_factory=lambda: int(_env("default_page_size", "20")))
+    max_page_size: int = field(default_factory=lambda: int(_env("max_page_size", "1000")))
+    max_bundle_entries: int = field(default_factory=lambda: int(_env("max_bundle_entries", "10000")))
+    log_level: str = field(default_factory=lambda: _env("log_level", "info"))
+
+    def with_overrides(self, **overrides) -> Settings:
+        """Apply the CLI flags that were given (None means: not given)."""
+        known = {f.name for f in fields(self)}
+        return replace(self, **{k: v for k, v in overrides.items() if k in known and v is not None})

@@ -1,0 +1,148 @@
+"""Database schema: resources, their immutable versions, and the typed search index.
+
+``resource`` holds one row per logical resource and points at its current version;
+``resource_version`` holds every version ever written (tombstones included) and is
+never updated. Reads and searches go through ``resource`` (unique on type + id), so
+their cost does not grow with history. The ``idx_*`` tables index the current version
+only: one table per SearchParameter type, keyed by the resource's ``pid``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+naming = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=naming)
+
+
+class Resource(Base):
+    """The current state of one logical resource."""
+
+    __tablename__ = "resource"
+    pid: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    fhir_id: Mapped[str] = mapped_column(String(64))
+    version_id: Mapped[int] = mapped_column(Integer)
+    last_updated: Mapped[datetime] = mapped_column(DateTime)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("resource_type", "fhir_id"),
+        Index(None, "resource_type", "last_updated"),
+    )
+
+
+class ResourceVersion(Base):
+    """One immutable version; ``content`` is the stored JSON (None for a delete)."""
+
+    __tablename__ = "resource_version"
+    pid: Mapped[int] = mapped_column(BigId, ForeignKey("resource.pid"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    fhir_id: Mapped[str] = mapped_column(String(64))
+    last_updated: Mapped[datetime] = mapped_column(DateTime)
+    method: Mapped[str] = mapped_column(String(8))  # POST, PUT, PATCH, DELETE
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    __table_args__ = (
+        Index(None, "last_updated"),
+        Index(None, "resource_type", "last_updated"),
+    )
+
+
+class IndexRow:
+    """Columns shared by every idx_* table."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    pid: Mapped[int] = mapped_column(BigId, ForeignKey("resource.pid"), index=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    param: Mapped[str] = mapped_column(String(100))
+
+
+class IdxString(IndexRow, Base):
+    __tablename__ = "idx_string"
+    value: Mapped[str] = mapped_column(String(255))
+    exact: Mapped[str] = mapped_column(String(255))
+    __table_args__ = (
+        Index(None, "resource_type", "param", "value", postgresql_ops={"value": "varchar_pattern_ops"}),
+    )
+
+
+class IdxToken(IndexRow, Base):
+    __tablename__ = "idx_token"
+    system: Mapped[str | None] = mapped_column(String(255))
+    code: Mapped[str | None] = mapped_column(String(255))
+    text: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index(None, "resource_type", "param", "code", "system"),)
+
+
+class IdxDate(IndexRow, Base):
+    __tablename__ = "idx_date"
+    low: Mapped[datetime | None] = mapped_column(DateTime)
+    high: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index(None, "resource_type", "param", "low", "high"),)
+
+
+class IdxNumber(IndexRow, Base):
+    __tablename__ = "idx_number"
+    value: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index(None, "resource_type", "param", "value"),)
+
+
+class IdxQuantity(IndexRow, Base):
+    __tablename__ = "idx_quantity"
+    system: Mapped[str | None] = mapped_column(String(255))
+    code: Mapped[str | None] = mapped_column(String(255))
+    unit: Mapped[str | None] = mapped_column(String(255))
+    value: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index(None, "resource_type", "param", "value"),)
+
+
+class IdxReference(IndexRow, Base):
+    __tablename__ = "idx_reference"
+    target_type: Mapped[str | None] = mapped_column(String(64))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    target_version: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    __table_args__ = (
+        Index(None, "resource_type", "param", "target_id", "target_type"),
+        Index(None, "target_type", "target_id"),
+    )
+
+
+class IdxUri(IndexRow, Base):
+    __tablename__ = "idx_uri"
+    uri: Mapped[str] = mapped_column(String(1024))
+    __table_args__ = (Index(None, "resource_type", "param", "uri"),)

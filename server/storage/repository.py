@@ -1,0 +1,373 @@
+"""The resource repository: versioned writes with their search index, in one transaction.
+
+Every interaction goes through a ``UnitOfWork`` (one database transaction). Writes
+append an immutable ``resource_version`` row, move the ``resource`` pointer and replace
+the resource's index rows, all or nothing. Reads return the stored JSON bytes as they
+were written: nothing is re-parsed or re-validated on the way out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import jsonio
+from ..errors import Conflict, Gone, NotFound, PreconditionFailed
+from ..search import index_rows as ix
+from . import db
+from .models import (
+    IdxDate,
+    IdxNumber,
+    IdxQuantity,
+    IdxReference,
+    IdxString,
+    IdxToken,
+    IdxUri,
+    Resource,
+    ResourceVersion,
+)
+
+INDEX_TABLES = {
+    ix.StringIndex: IdxString.__table__,
+    ix.TokenIndex: IdxToken.__table__,
+    ix.DateIndex: IdxDate.__table__,
+    ix.NumberIndex: IdxNumber.__table__,
+    ix.QuantityIndex: IdxQuantity.__table__,
+    ix.ReferenceIndex: IdxReference.__table__,
+    ix.UriIndex: IdxUri.__table__,
+}
+_STRING_LIMIT = 255  # idx_string columns are VARCHAR(255)
+
+R = Resource.__table__
+V = ResourceVersion.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    """One version of a resource as stored; ``content`` is None for a delete."""
+
+    resource_type: str
+    id: str
+    version_id: int
+    last_updated: datetime
+    deleted: bool
+    content: bytes | None
+    method: str = "GET"
+    pid: int | None = None  # internal key (paging cursors); never shown to clients as such
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version_id}"'
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.id}"
+
+    def resource(self) -> dict:
+        """The parsed resource (for the paths that must look inside it)."""
+        if self.content is None:
+            raise Gone(f"{self.reference} is deleted")
+        return jsonio.loads(self.content)
+
+
+def format_instant(moment: datetime) -> str:
+    """FHIR instant in UTC with microseconds, e.g. 2026-11-28T21:34:48.123456Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+Extractor = Callable[[dict], list]
+Validator = Callable[[dict], None]
+
+
+class Store:
+    """Entry point: opens units of work on one engine."""
+
+    def __init__(self, engine: Engine, *, registry, extract: Extractor, validate: Validator, clock=utcnow):
+        self.engine = engine
+        self.registry = registry  # SearchRegistry: what the search index holds
+        self.extract = extract
+        self.validate = validate
+        self.clock = clock
+        self._writer = engine.execution_options(**db.WRITE)
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield UnitOfWork(self, conn)
+
+    @contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        """A write transaction: committed when the block ends, rolled back on any error."""
+        with self._writer.connect() as conn:
+            with conn.begin():
+                uow = UnitOfWork(self, conn)
+                yield uow
+                uow.flush()
+
+
+class UnitOfWork:
+    def __init__(self, store: Store, conn: Connection):
+        self.store = store
+        self.conn = conn
+        self.now = store.clock()  # one lastUpdated for everything written in this transaction
+        self._pending_versions: list[dict] = []
+        self._pending_index: dict[object, list[dict]] = defaultdict(list)
+        self._reindex_pids: list[int] = []
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _current(self, resource_type: str, fhir_id: str, *, for_update: bool = False):
+        query = select(R.c.pid, R.c.version_id, R.c.deleted, R.c.last_updated).where(
+            R.c.resource_type == resource_type, R.c.fhir_id == fhir_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        return self.conn.execute(query).first()
+
+    def read(self, resource_type: str, fhir_id: str) -> StoredResource:
+        """The current version; NotFound if it never existed, Gone if deleted."""
+        self.flush()
+        row = self.conn.execute(
+            select(V.c.version_id, V.c.last_updated, V.c.deleted, V.c.content, V.c.method)
+            .select_from(R.join(V, and_(V.c.pid == R.c.pid, V.c.version_id == R.c.version_id)))
+            .where(R.c.resource_type == resource_type, R.c.fhir_id == fhir_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"{resource_type}/{fhir_id} is not known")
+        stored = StoredResource(resource_type, fhir_id, row.version_id, row.last_updated, row.deleted,
+                                row.content, row.method)
+        if stored.deleted:
+            raise Gone(f"{resource_type}/{fhir_id} was deleted (version {row.version_id})",
+                       headers={"ETag": stored.etag})
+        return stored
+
+    def vread(self, resource_type: str, fhir_id: str, version_id: int) -> StoredResource:
+        self.flush()
+        row = self.conn.execute(
+            select(V.c.last_updated, V.c.deleted, V.c.content, V.c.method)
+            .select_from(R.join(V, V.c.pid == R.c.pid))
+            .where(R.c.resource_type == resource_type, R.c.fhir_id == fhir_id, V.c.version_id == version_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"{resource_type}/{fhir_id}/_history/{version_id} is not known")
+        if row.deleted:
+            raise Gone(f"{resource_type}/{fhir_id} version {version_id} is a deletion")
+        return StoredResource(resource_type, fhir_id, version_id, row.last_updated, False, row.content, row.method)
+
+    def read_many(self, pids: list[int]) -> list[StoredResource]:
+        """Current versions for the given pids, in the order given (search results)."""
+        if not pids:
+            return []
+        self.flush()
+        rows = self.conn.execute(
+            select(R.c.pid, R.c.resource_type, R.c.fhir_id, V.c.version_id, V.c.last_updated, V.c.content)
+            .select_from(R.join(V, and_(V.c.pid == R.c.pid, V.c.version_id == R.c.version_id)))
+            .where(R.c.pid.in_(pids), R.c.deleted.is_(False))
+        ).all()
+        by_pid = {r.pid: StoredResource(r.resource_type, r.fhir_id, r.version_id, r.last_updated, False, r.content)
+                  for r in rows}
+        return [by_pid[p] for p in pids if p in by_pid]
+
+    def history(
+        self,
+        resource_type: str | None = None,
+        fhir_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        at: tuple[datetime, datetime] | None = None,
+        before: tuple[datetime, int, int] | None = None,
+        count: int = 20,
+    ) -> list[StoredResource]:
+        """Versions newest first. ``at`` (low, high) keeps the versions current at some
+        moment of that range; ``before`` is the keyset cursor (last_updated, pid,
+        version_id) of the previous page, so pages do not shift while others write."""
+        self.flush()
+        conditions = []
+        if resource_type:
+            conditions.append(V.c.resource_type == resource_type)
+        if fhir_id is not None:
+            current = self._current(resource_type, fhir_id)
+            if current is None:
+                raise NotFound(f"{resource_type}/{fhir_id} is not known")
+            conditions.append(V.c.pid == current.pid)
+        if since is not None:
+            conditions.append(V.c.last_updated >= since)
+        if at is not None:
+            low, high = at
+            # The version current when the range starts, plus every version written within it.
+            current_at_low = (
+                select(V.c.pid, func.max(V.c.version_id).label("version_id"))
+                .where(V.c.last_updated <= low, *conditions)
+                .group_by(V.c.pid)
+                .subquery()
+            )
+            at_low = select(V.c.pid, V.c.version_id).join(
+                current_at_low, and_(V.c.pid == current_at_low.c.pid, V.c.version_id == current_at_low.c.version_id)
+            )
+            within = select(V.c.pid, V.c.version_id).where(V.c.last_updated > low, V.c.last_updated <= high,
+                                                            *conditions)
+            conditions = [tuple_(V.c.pid, V.c.version_id).in_(at_low.union(within))]
+        if before is not None:
+            conditions.append(tuple_(V.c.last_updated, V.c.pid, V.c.version_id) < tuple_(*before))
+        rows = self.conn.execute(
+            select(V)
+            .where(*conditions)
+            .order_by(V.c.last_updated.desc(), V.c.pid.desc(), V.c.version_id.desc())
+            .limit(count)
+        ).all()
+        return [
+            StoredResource(r.resource_type, r.fhir_id, r.version_id, r.last_updated, r.deleted, r.content, r.method,
+                           r.pid)
+            for r in rows
+        ]
+
+    def count_versions(self, resource_type: str, fhir_id: str) -> int:
+        current = self._current(resource_type, fhir_id)
+        return 0 if current is None else current.version_id
+
+    def select_pids(self, statement) -> list[int]:
+        """Run a search statement (from server.search.builder) that selects pids."""
+        self.flush()
+        return list(self.conn.execute(statement).scalars())
+
+    def scalar(self, statement):
+        self.flush()
+        return self.conn.execute(statement).scalar()
+
+    def pid_of(self, resource_type: str, fhir_id: str) -> int | None:
+        """The pid of a live resource, or None (reference checks, conditional logic)."""
+        row = self._current(resource_type, fhir_id)
+        return row.pid if row is not None and not row.deleted else None
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(self, resource: dict, *, fhir_id: str | None = None, method: str = "POST") -> StoredResource:
+        """Store a new resource under a server-assigned id (or ``fhir_id``, for
+        update-as-create and transactions that assigned one already)."""
+        self.store.validate(resource)
+        resource_type = resource["resourceType"]
+        fhir_id = fhir_id or str(uuid.uuid4())
+        try:
+            with self.conn.begin_nested():
+                pid = self.conn.execute(
+                    insert(R)
+                    .values(resource_type=resource_type, fhir_id=fhir_id, version_id=1,
+                            last_updated=self.now, deleted=False)
+                    .returning(R.c.pid)
+                ).scalar_one()
+        except IntegrityError as exc:
+            raise Conflict(f"{resource_type}/{fhir_id} was created concurrently; retry the request") from exc
+        return self._write_version(pid, resource, fhir_id, 1, method, new=True)
+
+    def update(
+        self, resource: dict, fhir_id: str, *, if_match: int | None = None, method: str = "PUT"
+    ) -> tuple[StoredResource, bool]:
+        """Store a new version (or create with the client's id). Returns (stored, created)."""
+        resource_type = resource["resourceType"]
+        current = self._current(resource_type, fhir_id, for_update=True)
+        if current is None:
+            if if_match is not None:
+                raise PreconditionFailed(f"{resource_type}/{fhir_id} does not exist (If-Match given)")
+            return self.create(resource, fhir_id=fhir_id, method=method), True
+        if if_match is not None and if_match != current.version_id:
+            raise PreconditionFailed(
+                f"Version conflict on {resource_type}/{fhir_id}: If-Match asks for version {if_match}, "
+                f"the current version is {current.version_id}"
+            )
+        self.store.validate(resource)
+        version_id = current.version_id + 1
+        self._move_pointer(current, version_id, deleted=False)
+        self._reindex_pids.append(current.pid)
+        return self._write_version(current.pid, resource, fhir_id, version_id, method), current.deleted
+
+    def delete(self, resource_type: str, fhir_id: str, *, if_match: int | None = None) -> StoredResource | None:
+        """Write a tombstone version. Deleting a deleted or unknown resource is a no-op (None)."""
+        current = self._current(resource_type, fhir_id, for_update=True)
+        if current is None or current.deleted:
+            return None
+        if if_match is not None and if_match != current.version_id:
+            raise PreconditionFailed(
+                f"Version conflict on {resource_type}/{fhir_id}: If-Match asks for version {if_match}, "
+                f"the current version is {current.version_id}"
+            )
+        version_id = current.version_id + 1
+        self._move_pointer(current, version_id, deleted=True)
+        self._reindex_pids.append(current.pid)
+        self._pending_versions.append(
+            dict(pid=current.pid, version_id=version_id, resource_type=resource_type, fhir_id=fhir_id,
+                 last_updated=self.now, method="DELETE", deleted=True, content=None)
+        )
+        return StoredResource(resource_type, fhir_id, version_id, self.now, True, None, "DELETE")
+
+    def _move_pointer(self, current, version_id: int, *, deleted: bool) -> None:
+        # Compare-and-set on the version: a concurrent writer that got in first wins,
+        # this one fails instead of silently overwriting (lost update).
+        moved = self.conn.execute(
+            update(R)
+            .where(R.c.pid == current.pid, R.c.version_id == current.version_id)
+            .values(version_id=version_id, last_updated=self.now, deleted=deleted)
+        ).rowcount
+        if moved != 1:
+            raise Conflict("The resource was changed by another request meanwhile; retry", code="conflict")
+
+    def _write_version(self, pid: int, resource: dict, fhir_id: str, version_id: int, method: str,
+                       *, new: bool = False) -> StoredResource:
+        resource_type = resource["resourceType"]
+        resource = stamp(resource, fhir_id, version_id, self.now)
+        content = jsonio.dumps(resource)
+        self._pending_versions.append(
+            dict(pid=pid, version_id=version_id, resource_type=resource_type, fhir_id=fhir_id,
+                 last_updated=self.now, method=method, deleted=False, content=content)
+        )
+        for row in self.store.extract(resource):
+            self._pending_index[type(row)].append(_index_values(pid, resource_type, row))
+        return StoredResource(resource_type, fhir_id, version_id, self.now, False, content, method)
+
+    def flush(self) -> None:
+        """Send buffered rows (one executemany per table) before anything reads them."""
+        if self._reindex_pids:
+            for table in INDEX_TABLES.values():
+                self.conn.execute(delete(table).where(table.c.pid.in_(self._reindex_pids)))
+            self._reindex_pids = []
+        if self._pending_versions:
+            self.conn.execute(insert(V), self._pending_versions)
+            self._pending_versions = []
+        for row_type, rows in self._pending_index.items():
+            self.conn.execute(insert(INDEX_TABLES[row_type]), rows)
+        self._pending_index.clear()
+
+
+def stamp(resource: dict, fhir_id: str, version_id: int, last_updated: datetime) -> dict:
+    """A copy of the resource with the server-owned id and meta.versionId/lastUpdated."""
+    meta = dict(resource.get("meta") or {})
+    meta["versionId"] = str(version_id)
+    meta["lastUpdated"] = format_instant(last_updated)
+    # Keep id and meta first, as the spec's examples do: easier to read on the wire.
+    stamped = {"resourceType": resource["resourceType"], "id": fhir_id, "meta": meta}
+    stamped.update((k, v) for k, v in resource.items() if k not in stamped)
+    return stamped
+
+
+def _index_values(pid: int, resource_type: str, row) -> dict:
+    values = {name: getattr(row, name) for name in row.__slots__}
+    if isinstance(row, ix.StringIndex):
+        values["value"] = values["value"][:_STRING_LIMIT]
+        values["exact"] = values["exact"][:_STRING_LIMIT]
+    values["pid"] = pid
+    values["resource_type"] = resource_type
+    return values
+
+
+__all__ = ["Store", "UnitOfWork", "StoredResource", "format_instant", "stamp", "utcnow"]

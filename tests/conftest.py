@@ -1,0 +1,92 @@
+"""Shared fixtures: a real Passerelle server on a real socket, on SQLite and PostgreSQL.
+
+Each backend gets one server for the session (uvicorn in a thread, an ephemeral
+port); every test starts from an empty store. PostgreSQL runs when
+PASSERELLE_TEST_DATABASE_URL is set (``.ci/run`` sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from server.app import create_app
+from server.config import Settings
+from server.context import AppContext
+from server.storage.db import make_engine
+from server.storage.models import Base
+
+PG_URL = os.environ.get("PASSERELLE_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+FHIR_JSON = "application/fhir+json"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    ctx: AppContext
+    backend: str
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=f"{self.url}/fhir", headers={"Accept": FHIR_JSON}, timeout=60, **kwargs)
+
+
+def database_url(backend: str, tmp_path_factory) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'passerelle.db'}"
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:  # a clean slate: whatever a previous run left behind
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    return PG_URL
+
+
+def start_server(app) -> tuple[uvicorn.Server, threading.Thread, str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request, tmp_path_factory):
+    url = database_url(request.param, tmp_path_factory)
+    app = create_app(Settings(database_url=url, max_body_bytes=2 * 1024 * 1024))
+    server, thread, base = start_server(app)
+    yield LiveServer(base, app.state.ctx, request.param)
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.ctx.store.engine.dispose()
+
+
+def empty_store(ctx: AppContext) -> None:
+    with ctx.store.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def server(live_server) -> LiveServer:
+    empty_store(live_server.ctx)
+    return live_server
+
+
+@pytest.fixture
+def fhir(server):
+    """An HTTP client on the FHIR base of a running server with an empty store."""
+    with server.client() as client:
+        yield client
