@@ -7,6 +7,8 @@ a unit of work it is given and returns an ``Answer``.
 
 from __future__ import annotations
 
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl
 
 from .. import patch as fhir_patch
@@ -63,6 +65,23 @@ def create(uow: UnitOfWork, resource_type: str, resource: dict, *, if_none_exist
 
 def read(uow: UnitOfWork, resource_type: str, fhir_id: str) -> Answer:
     return Answer(200, uow.read(resource_type, fhir_id))
+
+
+def not_modified(answer: Answer, *, if_none_match: str | None = None,
+                 if_modified_since: str | None = None) -> Answer:
+    """A read answered 304 when the client's copy is current (If-None-Match wins)."""
+    stored = answer.stored
+    if if_none_match:
+        tags = [t.strip().removeprefix("W/").strip('"') for t in if_none_match.split(",")]
+        return Answer(304, stored) if str(stored.version_id) in tags or "*" in tags else answer
+    if if_modified_since:
+        try:
+            moment = parsedate_to_datetime(if_modified_since).astimezone(UTC).replace(tzinfo=None)
+        except (TypeError, ValueError):
+            return answer  # RFC 9110: an invalid date is ignored
+        if stored.last_updated.replace(microsecond=0) <= moment:
+            return Answer(304, stored)
+    return answer
 
 
 def vread(uow: UnitOfWork, resource_type: str, fhir_id: str, version_id: str) -> Answer:

@@ -8,7 +8,6 @@ render its Answer. All logic lives in ``interactions``, ``history``, ``search`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -67,28 +66,15 @@ def _params(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())
 
 
+def _cache_headers(request: Request) -> dict[str, str | None]:
+    return {"if_none_match": request.headers.get("if-none-match"),
+            "if_modified_since": request.headers.get("if-modified-since")}
+
+
 async def _search(request: Request, resource_type: str | None, params: list[tuple[str, str]]) -> Response:
     strict = prefer(request).get("handling") == "strict"
     return await _run(request, lambda uow: search.search(uow, _ctx(request), base_url(request), resource_type, params,
                                                          strict=strict), write=False)
-
-
-def _not_modified(request: Request, answer: Answer) -> Answer:
-    """If-None-Match / If-Modified-Since on reads: 304 when the client's copy is current."""
-    stored = answer.stored
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match and stored.etag.strip('W/"') in [t.strip().removeprefix("W/").strip('"')
-                                                      for t in if_none_match.split(",")]:
-        return Answer(304, stored)
-    since = request.headers.get("if-modified-since")
-    if since and not if_none_match:
-        try:
-            moment = parsedate_to_datetime(since).replace(tzinfo=None)
-        except (TypeError, ValueError):
-            return answer
-        if stored.last_updated.replace(microsecond=0) <= moment:
-            return Answer(304, stored)
-    return answer
 
 
 # -- system level -------------------------------------------------------------------------
@@ -203,8 +189,8 @@ async def history_type(request: Request, resource_type: str) -> Response:
 @router.get("/{resource_type}/{fhir_id}", summary="read")
 async def read(request: Request, resource_type: str, fhir_id: str) -> Response:
     _check_type(request, resource_type)
-    return await _run(request, lambda uow: _not_modified(request, interactions.read(uow, resource_type, fhir_id)),
-                      write=False)
+    return await _run(request, lambda uow: interactions.not_modified(
+        interactions.read(uow, resource_type, fhir_id), **_cache_headers(request)), write=False)
 
 
 @router.put("/{resource_type}/{fhir_id}", summary="update")
@@ -243,5 +229,5 @@ async def history_instance(request: Request, resource_type: str, fhir_id: str) -
 @router.get("/{resource_type}/{fhir_id}/_history/{version_id}", summary="vread")
 async def vread(request: Request, resource_type: str, fhir_id: str, version_id: str) -> Response:
     _check_type(request, resource_type)
-    return await _run(request, lambda uow: _not_modified(request, interactions.vread(uow, resource_type, fhir_id,
-                                                                                     version_id)), write=False)
+    return await _run(request, lambda uow: interactions.not_modified(
+        interactions.vread(uow, resource_type, fhir_id, version_id), **_cache_headers(request)), write=False)

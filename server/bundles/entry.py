@@ -27,6 +27,8 @@ class EntryRequest:
     query: str | None = None  # search criteria (conditional interactions, searches)
     if_match: str | None = None
     if_none_exist: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: str | None = None
     existing_id: str | None = None  # set when ifNoneExist matched
 
     def patch_document(self) -> tuple[str, object]:
@@ -55,7 +57,8 @@ def parse_entry(index: int, entry: dict, resource_types: frozenset[str], base: s
     if method in ("POST", "PUT", "PATCH") and not isinstance(resource, dict):
         raise BadRequest(f"{where}: {method} needs a resource", expression=f"{where}.resource")
     req = EntryRequest(index, method, url, base, entry.get("fullUrl"), resource,
-                       if_match=request.get("ifMatch"), if_none_exist=request.get("ifNoneExist"))
+                       if_match=request.get("ifMatch"), if_none_exist=request.get("ifNoneExist"),
+                       if_none_match=request.get("ifNoneMatch"), if_modified_since=request.get("ifModifiedSince"))
     _parse_url(req, resource_types)
     if method in ("POST", "PUT") and resource.get("resourceType") != req.resource_type:
         raise BadRequest(f"{where}: the resource is a {resource.get('resourceType')!r}, the url names "

@@ -150,19 +150,20 @@ def _execute_read(uow: UnitOfWork, ctx: AppContext, req: EntryRequest) -> Answer
         if req.history:
             return history.history(uow, ctx, req.base, params)
         raise BadRequest(f"Unsupported entry request {req.url!r}", expression=f"Bundle.entry[{req.index}].request.url")
-    if req.history:
-        if req.version_id:
-            return interactions.vread(uow, req.resource_type, req.fhir_id, req.version_id)
+    if req.history and not req.version_id:
         return history.history(uow, ctx, req.base, params, req.resource_type, req.fhir_id)
     if req.fhir_id:
-        return interactions.read(uow, req.resource_type, req.fhir_id)
+        answer = (interactions.vread(uow, req.resource_type, req.fhir_id, req.version_id) if req.version_id
+                  else interactions.read(uow, req.resource_type, req.fhir_id))
+        return interactions.not_modified(answer, if_none_match=req.if_none_match,
+                                         if_modified_since=req.if_modified_since)
     return search.search(uow, ctx, req.base, req.resource_type, params)
 
 
 def response_entry(answer: Answer, minimal: bool) -> dict:
     entry: dict = {}
     stored = answer.stored
-    if stored is not None and not minimal:
+    if stored is not None and not minimal and answer.status != 304:
         entry["fullUrl"] = f"{stored.resource_type}/{stored.id}"
         entry["resource"] = resource_fragment(stored)
     elif answer.body is not None and not minimal:
