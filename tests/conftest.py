@@ -65,7 +65,7 @@ def start_server(app) -> tuple[uvicorn.Server, threading.Thread, str]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, tmp_path_factory):
     url = database_url(request.param, tmp_path_factory)
-    app = create_app(Settings(database_url=url, max_body_bytes=8 * 1024 * 1024))
+    app = create_app(Settings(database_url=url, max_body_bytes=40 * 1024 * 1024))
     server, thread, base = start_server(app)
     yield LiveServer(base, app.state.ctx, request.param)
     server.should_exit = True
