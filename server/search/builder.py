@@ -1,0 +1,201 @@
+"""Turn a parsed ``SearchQuery`` into one SQLAlchemy ``Select`` of ``resource.pid``.
+
+The query reads only the ``resource`` pointer table and the ``idx_*`` tables; every
+criterion is an ``IN`` / ``NOT EXISTS`` on an index table (see ``sql.common`` for why),
+chains and ``_has`` nest those on aliases of ``resource``. Nothing is joined, so no
+DISTINCT is ever needed and LIMIT/OFFSET count resources, not index rows.
+
+Sorting: ``_id`` and ``_lastUpdated`` read the resource row; other parameters use a
+correlated scalar subquery on their index (ascending by the lowest value a resource
+has, descending by the highest, as most servers do), missing values last. ``pid``
+always closes the ordering so that pages are stable.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, false, func, literal, select, tuple_
+
+from server.search.parse import Criterion, HasCriterion, SearchQuery, SortKey
+from server.search.parse_values import MissingValue
+from server.search.sql import date, number, quantity, reference, string, token, uri
+from server.search.sql.common import Scope, has_row, index_alias, type_filter
+from server.storage.models import Resource
+
+RESOURCE = Resource.__table__
+DEFAULT_COUNT = 20
+
+CONDITIONS = {
+    "string": string.condition,
+    "token": token.condition,
+    "date": date.condition,
+    "number": number.condition,
+    "quantity": quantity.condition,
+    "reference": reference.condition,
+    "uri": uri.condition,
+}
+
+# The index column a sort reads, and for dates the end of the range each direction uses.
+SORT_COLUMNS = {
+    "string": ("value", "value"),
+    "token": ("code", "code"),
+    "date": ("low", "high"),
+    "number": ("value", "value"),
+    "quantity": ("value", "value"),
+    "reference": ("target_id", "target_id"),
+    "uri": ("uri", "uri"),
+}
+
+
+def build_search(query: SearchQuery, registry=None, *, page_size: int | None = None, extra: int = 0) -> Select:
+    """``SELECT resource.pid … ORDER BY … LIMIT count + extra OFFSET offset``.
+
+    ``page_size`` is used when the request has no ``_count``; pass ``extra=1`` to learn
+    whether a next page exists without a second query. ``registry`` is accepted for
+    symmetry with ``parse_search``: parsing already resolved every parameter.
+    """
+    res = RESOURCE
+    count = query.count if query.count is not None else (page_size or DEFAULT_COUNT)
+    stmt = select(res.c.pid).where(*_where(query.types, query.criteria, res)).order_by(*_order_by(query, res))
+    return stmt.limit(count + extra).offset(query.offset or None)
+
+
+def count_search(query: SearchQuery, registry=None) -> Select:
+    """``SELECT count(*)`` of every match, for ``_total=accurate`` (no order, no paging)."""
+    return select(func.count()).select_from(RESOURCE).where(*_where(query.types, query.criteria, RESOURCE))
+
+
+def match_pids(types: tuple[str, ...], criteria) -> Select:
+    """Unordered ``SELECT pid`` of live resources of ``types`` matching every criterion."""
+    res, where = _live(types, criteria)
+    return select(res.c.pid).where(*where).correlate(None)
+
+
+def _live(types: tuple[str, ...], criteria) -> tuple:
+    """A fresh ``resource`` alias and the conditions selecting matching live rows on it."""
+    res = RESOURCE.alias()
+    return res, _where(types, criteria, res)
+
+
+def _where(types: tuple[str, ...], criteria, res) -> list:
+    """Type and ``deleted`` filters, then the criteria, most selective first (it drives)."""
+    ordered = sorted(criteria, key=selectivity)
+    scope = Scope(res, types)
+    conds = [criterion_condition(c, scope if i == 0 else scope.probe()) for i, c in enumerate(ordered)]
+    return [*type_filter(res.c.resource_type, types), res.c.deleted == false(), *conds]
+
+
+def selectivity(crit: Criterion | HasCriterion) -> int:
+    """A static guess at how few rows a criterion matches (lower: fewer), to pick the driver.
+
+    SQLite drives from the first IN list it is given and has no statistics to do better;
+    PostgreSQL reorders by its own statistics whatever this says. Ties keep the order of
+    the request. Chains and ``_has`` rank with bare codes: both are sometimes narrow
+    (``subject.identifier=…``, ``code=<loinc>``) and sometimes broad (``status=final``).
+    """
+    if isinstance(crit, HasCriterion) or crit.chain is not None:
+        return 2
+    if crit.code == "_id":
+        return 0 if crit.modifier is None else 6
+    first = crit.values[0]
+    if isinstance(first, MissingValue) or crit.modifier == "not":
+        return 6  # NOT EXISTS / "has any value": never a good driver
+    kind = crit.param.type
+    if kind == "reference" or (kind == "uri" and crit.modifier is None) or crit.modifier in ("exact", "of-type"):
+        return 1
+    if kind == "token" and crit.modifier is None:
+        if all(v.code is not None and v.has_system for v in crit.values):
+            return 1
+        return 2 if all(v.code is not None for v in crit.values) else 4
+    if kind in ("string", "uri", "number", "quantity") and crit.modifier != "contains":
+        return 4
+    return 5  # date ranges, _lastUpdated, :contains, :text
+
+
+def criterion_condition(crit: Criterion | HasCriterion, scope: Scope):
+    if isinstance(crit, HasCriterion):
+        return _has_condition(crit, scope)
+    if crit.chain is not None:
+        return _chain_condition(crit, scope)
+    if crit.code == "_id":
+        return _id_condition(crit, scope)
+    if crit.code == "_lastUpdated":
+        return date.last_updated_condition(crit, scope)
+    return CONDITIONS[crit.param.type](crit, scope)
+
+
+def _id_condition(crit: Criterion, scope: Scope):
+    first = crit.values[0]
+    if isinstance(first, MissingValue):  # every resource has an id
+        return false() if first.missing else ~false()
+    cond = scope.res.c.fhir_id.in_([v.code for v in crit.values])
+    return ~cond if crit.modifier == "not" else cond
+
+
+def _chain_condition(crit: Criterion, scope: Scope):
+    """``subject:Patient.name=x``: a reference whose (type, id) is a matching target.
+
+    The target side is a full resource query (its own type filter, ``deleted``, and the
+    chained criterion, itself possibly chained), matched on ``(target_type, target_id)``
+    so one subquery serves any number of candidate target types.
+    """
+    ref = index_alias("reference")
+    target, target_where = _live(crit.chain.types, [crit.chain])
+    targets = select(target.c.resource_type, target.c.fhir_id).where(*target_where).correlate(None)
+    pred = tuple_(ref.c.target_type, ref.c.target_id).in_(targets)
+    if crit.modifier:  # the :Type modifier; implied by the targets, but narrows the index range
+        pred = pred & (ref.c.target_type == crit.modifier)
+    return has_row(ref, scope, crit.code, pred)
+
+
+def _has_condition(crit: HasCriterion, scope: Scope):
+    """``_has:Observation:subject:code=x``: some Observation matching ``code=x`` refers here."""
+    ref = index_alias("reference")
+    source = (crit.source_type,)
+    if _reads_pid_only(crit.inner):
+        # Index rows exist only for live resources, so the referring rows themselves can
+        # carry the inner criterion: no detour through ``resource`` (one probe per source).
+        matches = criterion_condition(crit.inner, Scope(ref, source))
+    else:
+        matches = ref.c.pid.in_(match_pids(source, [crit.inner]))
+    where = [ref.c.resource_type == crit.source_type, ref.c.param == crit.ref_param.code, matches]
+    one_type = len(scope.types) == 1
+    if one_type:
+        where.append(ref.c.target_type == scope.types[0])
+    if not scope.drive:
+        where += [ref.c.target_id == scope.res.c.fhir_id]
+        if not one_type:
+            where.append(ref.c.target_type == scope.res.c.resource_type)
+        return exists(select(literal(1)).select_from(ref).where(*where).correlate(scope.res))
+    if one_type:
+        return scope.res.c.fhir_id.in_(select(ref.c.target_id).where(*where).correlate(None))
+    pair = tuple_(scope.res.c.resource_type, scope.res.c.fhir_id)
+    return pair.in_(select(ref.c.target_type, ref.c.target_id).where(*where).correlate(None))
+
+
+def _reads_pid_only(crit: Criterion | HasCriterion) -> bool:
+    """True when the condition needs nothing of the resource row but its pid."""
+    return isinstance(crit, Criterion) and crit.code not in ("_id", "_lastUpdated")
+
+
+# --- ordering -----------------------------------------------------------------------------
+
+
+def _order_by(query: SearchQuery, res) -> list:
+    if not query.sort:
+        return [res.c.last_updated, res.c.pid]
+    keys = [_sort_expression(k, res, query.types) for k in query.sort]
+    return [*keys, res.c.pid]
+
+
+def _sort_expression(key: SortKey, res, types):
+    if key.code == "_id":
+        col = res.c.fhir_id
+    elif key.code == "_lastUpdated":
+        col = res.c.last_updated
+    else:
+        t = index_alias(key.param.type)
+        name = SORT_COLUMNS[key.param.type][1 if key.descending else 0]
+        agg = func.max if key.descending else func.min
+        where = [t.c.pid == res.c.pid, *type_filter(t.c.resource_type, types), t.c.param == key.code]
+        col = select(agg(t.c[name])).where(*where).correlate(res).scalar_subquery()
+    return col.desc().nulls_last() if key.descending else col.asc().nulls_last()
