@@ -36,6 +36,8 @@ class DateIndex:
 
 @dataclass(frozen=True, slots=True)
 class NumberIndex:
+    """``low`` inclusive, ``high`` exclusive: ``1.5`` is stored as [1.45, 1.55) (same in QuantityIndex)."""
+
     param: str
     value: float
     low: float  # implicit precision range of the stored value
@@ -55,6 +57,9 @@ class QuantityIndex:
 
 @dataclass(frozen=True, slots=True)
 class ReferenceIndex:
+    """``Patient/1`` -> type + id; an absolute URL -> ``url``, plus type + id when it ends in
+    ``Type/id``; a canonical -> ``url`` without its ``|version`` (in ``target_version``)."""
+
     param: str
     target_type: str | None  # "Patient" for "Patient/123"
     target_id: str | None  # "123"
