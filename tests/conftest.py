@@ -20,7 +20,7 @@ from sqlalchemy import text
 from server.app import create_app
 from server.config import Settings
 from server.context import AppContext
-from server.storage.db import make_engine
+from server.storage.db import WRITE, make_engine
 from server.storage.models import Base
 
 PG_URL = os.environ.get("PASSERELLE_TEST_DATABASE_URL")
@@ -74,9 +74,14 @@ def live_server(request, tmp_path_factory):
 
 
 def empty_store(ctx: AppContext) -> None:
-    with ctx.store.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+    """Empty every table, waiting for any write still in flight from the previous test."""
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with ctx.store.engine.execution_options(**WRITE).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture
