@@ -11,7 +11,9 @@ extensions, not both). Other invariants (FHIRPath constraints), terminology bind
 reference targets are not checked here.
 
 A type's ``Shape`` is compiled once from its StructureDefinition and cached; validation is
-a plain walk of the JSON against it.
+a plain walk of the JSON against it. Shapes are public: ``shape(type_name)`` gives the
+element facts (JSON keys, cardinality, types, choice groups, isSummary) that PATCH and
+``_summary`` read too, so the whole server uses one copy of the R4 definitions.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Element:
     extensible: bool  # a FHIR primitive, so `_name` may carry its id/extensions
     shape: Shape | None  # complex content; None for primitives and Resource
     choice: str | None  # the choice group, e.g. "value[x]"
+    summary: bool = False  # isSummary: part of a _summary=true rendering
 
 
 @dataclass(slots=True, eq=False)
@@ -252,13 +255,14 @@ def _add_element(s: Shape, sd_id: str, e: dict) -> None:
     if e["max"] == "0":
         return  # prohibited (e.g. SimpleQuantity.comparator): absent from the shape, so rejected
     name = e["path"].rpartition(".")[2]
+    summary = e.get("isSummary", False)
     array = e["max"] != "1"
     max_ = None if e["max"] == "*" else int(e["max"])
     if "contentReference" in e:
         ref_path = e["contentReference"].lstrip("#")
         ref_sd = ref_path.split(".")[0]
         target = _shape(ref_sd if ref_sd in _definitions() else sd_id, ref_path)
-        s.elements[name] = Element(name, "BackboneElement", array, max_, None, False, target, None)
+        s.elements[name] = Element(name, "BackboneElement", array, max_, None, False, target, None, summary)
         if e["min"] > 0:
             s.required.append((name, (name,)))
         return
@@ -270,16 +274,17 @@ def _add_element(s: Shape, sd_id: str, e: dict) -> None:
         json_name = name[:-3] + code[0].upper() + code[1:] if choice else name
         system_typed = t["code"].startswith(SYSTEM)
         if _is_primitive(code):
-            el = Element(json_name, code, array, max_, primitive_checker(code), not system_typed, None, choice)
+            el = Element(json_name, code, array, max_, primitive_checker(code), not system_typed, None, choice, summary)
         elif code == "Resource":
-            el = Element(json_name, code, array, max_, None, False, None, choice)
+            el = Element(json_name, code, array, max_, None, False, None, choice, summary)
         elif code in ("BackboneElement", "Element") and _children(sd_id).get(e["path"]):
-            el = Element(json_name, code, array, max_, None, False, _shape(sd_id, e["path"]), choice)
+            el = Element(json_name, code, array, max_, None, False, _shape(sd_id, e["path"]), choice, summary)
         else:
             # A data type; a profile on it (Quantity as SimpleQuantity) narrows it further.
             profiles = [p.removeprefix(SD_PREFIX) for p in t.get("profile", [])]
             target = profiles[0] if profiles and profiles[0] in _definitions() else code
-            el = Element(json_name, code, array, max_, None, False, _shape(target, _definitions()[target]["type"]), choice)
+            target_shape = _shape(target, _definitions()[target]["type"])
+            el = Element(json_name, code, array, max_, None, False, target_shape, choice, summary)
         s.elements[json_name] = el
         keys.append(json_name)
         if el.extensible:

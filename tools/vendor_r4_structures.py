@@ -7,9 +7,9 @@ and ``StructureDefinition-<type>.json`` for each data type. We do not take them 
 SubscriptionStatus (an R4B resource), Medplum elements on Meta (project, author, ...),
 Binary.url, ResearchStudy and DeviceDefinition elements and extra reference targets.
 
-Only what a structural validator reads is kept (path, min, max, type, contentReference
-and the type extensions carrying the primitive regexes), as a Bundle of trimmed
-StructureDefinitions. Run:
+Only what the server reads is kept (path, min, max, type, contentReference and the type
+extensions carrying the primitive regexes, for validation and PATCH; isSummary, only where
+true, for ``_summary``), as a Bundle of trimmed StructureDefinitions. Run:
     python tools/vendor_r4_structures.py [UNPACKED_PACKAGE_DIR]
 """
 
@@ -45,6 +45,8 @@ def trim(sd: dict) -> dict:
     elements = []
     for e in sd["snapshot"]["element"]:
         te = {k: e[k] for k in ELEMENT_KEYS if k in e}
+        if e.get("isSummary"):
+            te["isSummary"] = True
         if "type" in e:
             te["type"] = [_trim_type(t) for t in e["type"]]
         elements.append(te)

@@ -18,7 +18,7 @@ from typing import Any
 from server.errors import BadRequest, Unprocessable
 
 from . import elements, tree
-from .elements import Element, Model
+from .elements import Element, Shape
 from .locate import Location, PathEvaluationError, PathSyntaxError, json_key, locate, member_step, parse
 
 REQUIRED_PARTS = {
@@ -154,13 +154,13 @@ def _value(where: str, part: dict) -> Value:
 
 def _add(resource: dict, op: Operation, targets: list[Location]) -> None:
     target = _single(op, targets, "adding")
-    container, model = target.value, target.model
+    container, shape = target.value, target.shape
     if not isinstance(container, dict):
         # a primitive's id and extensions are kept in its "_key" holder
         if op.name not in ("id", "extension") or target.parent is None:
             raise _cannot(op, f"{op.path} is a primitive: only id or extension can be added to it")
-        container, model = target.extension_holder(create=True), elements.model_named("Element")
-    element = _child(op, model, op.name, op.value)
+        container, shape = target.extension_holder(create=True), elements.shape_named("Element")
+    element = _child(op, shape, op.name, op.value)
     key = element.key if element else op.name
     value, holder = _materialize(op, op.value, element)
     if element.repeating if element else isinstance(container.get(key), list):
@@ -234,8 +234,8 @@ def _collection(
     if step is not None:  # "X.name": found through X, so an absent list works too
         parents, name = step
         parent = _single(op, [p for p in parents if isinstance(p.value, dict)], "looking for it")
-        element = _child(op, parent.model, name, None)
-        key = json_key(parent.value, name, parent.model) or (element.key if element else name)
+        element = _child(op, parent.shape, name, None)
+        key = json_key(parent.value, name, parent.shape) or (element.key if element else name)
         present = parent.value.get(key)
         if (element and not element.repeating) or not isinstance(present, (list, type(None))):
             raise _cannot(op, f"{op.path} is not a list")
@@ -246,15 +246,15 @@ def _collection(
     return targets[0].parent, targets[0].key, targets[0].element
 
 
-def _child(op: Operation, model: Model | None, name: str, value: Value | None) -> Element | None:
-    """The definition of element ``name`` under ``model`` (None when the type is unknown)."""
-    if model is None:
+def _child(op: Operation, shape: Shape | None, name: str, value: Value | None) -> Element | None:
+    """The definition of element ``name`` under ``shape`` (None when the type is unknown)."""
+    if shape is None:
         return None
     type_name = value.type if value else None
-    element = elements.child(model, name, type_name)
+    element = elements.child(shape, name, type_name)
     if element is None:
         of_type = f" of type {type_name}" if type_name else ""
-        raise _cannot(op, f"{model.__name__} has no element {name!r}{of_type}")
+        raise _cannot(op, f"{shape.name} has no element {name!r}{of_type}")
     return element
 
 
@@ -263,12 +263,12 @@ def _materialize(op: Operation, value: Value, element: Element | None) -> tuple[
     if value.parts is None:
         _check_kind(op, value, element)
         return tree.copy_json(value.json), tree.copy_json(value.holder)
-    if element is not None and element.model is None:
+    if element is not None and element.shape is None:
         raise _cannot(op, f"{element.key} is a primitive: give a value[x], not parts")
-    return _build(op, value.parts, element.model if element else None), None
+    return _build(op, value.parts, element.shape if element else None), None
 
 
-def _build(op: Operation, parts: list, model: Model | None) -> dict:
+def _build(op: Operation, parts: list, shape: Shape | None) -> dict:
     """A complex value from parts: each part is one element (name + value[x] or parts)."""
     out: dict = {}
     for i, part in enumerate(parts):
@@ -276,7 +276,7 @@ def _build(op: Operation, parts: list, model: Model | None) -> dict:
         if not isinstance(part, dict) or not isinstance(part.get("name"), str):
             raise _malformed(where, "each part needs a name")
         value = _value(where, part)
-        element = _child(op, model, part["name"], value)
+        element = _child(op, shape, part["name"], value)
         key = element.key if element else part["name"]
         json, holder = _materialize(op, value, element)
         if element.repeating if element else key in out:  # unknown type: repeats make a list
@@ -295,15 +295,13 @@ def _check_kind(op: Operation, value: Value, element: Element | None) -> None:
     if element is None:
         return
     is_complex = isinstance(value.json, dict)
-    if element.model is None and is_complex:
+    if element.shape is None and is_complex:
         raise _cannot(op, f"{element.key} is a primitive; a value{value.type} cannot go there")
-    if element.model is not None and not is_complex:
-        raise _cannot(op, f"{element.key} is a {element.model.__name__}; a value{value.type} cannot go there")
-    expected = element.model.__name__ if element.model else None
-    if expected in ("Resource", "Element", "BackboneElement") or not is_complex:
-        return
-    if value.type != expected and not {value.type, expected} <= QUANTITIES:
-        raise _cannot(op, f"{element.key} is a {expected}; a value{value.type} cannot go there")
+    if element.shape is not None and not is_complex:
+        raise _cannot(op, f"{element.key} is a {element.type}; a value{value.type} cannot go there")
+    # A backbone element (or a resource) has no value[x] type: it is given as parts.
+    if is_complex and value.type != element.type and not {value.type, element.type} <= QUANTITIES:
+        raise _cannot(op, f"{element.key} is a {element.type}; a value{value.type} cannot go there")
 
 
 def _malformed(where: str, message: str) -> BadRequest:

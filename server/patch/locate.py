@@ -26,7 +26,7 @@ from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
 from . import elements
-from .elements import Element, Model
+from .elements import Element, Shape
 
 R4 = fhirpath_models["r4"]  # lets fhirpathpy resolve choice types (Patient.deceased)
 
@@ -43,7 +43,7 @@ class PathEvaluationError(ValueError):
 class Location:
     """One element of the resource: ``parent[key]`` or ``parent[key][index]``.
 
-    ``parent`` is None for the resource itself. When known: ``model`` is the model of
+    ``parent`` is None for the resource itself. When known: ``shape`` is the shape of
     the value (if complex), ``owner`` that of ``parent``, ``element`` the definition of
     ``parent[key]``.
     """
@@ -52,8 +52,8 @@ class Location:
     key: str | None
     index: int | None
     value: Any
-    model: Model | None
-    owner: Model | None = None
+    shape: Shape | None
+    owner: Shape | None = None
     element: Element | None = None
 
     @property
@@ -128,18 +128,18 @@ def member_step(resource: dict, tree: dict) -> tuple[list[Location], str] | None
     return None
 
 
-def json_key(obj: dict, name: str, model: Model | None) -> str | None:
+def json_key(obj: dict, name: str, shape: Shape | None) -> str | None:
     """The key of element ``name`` in ``obj`` (a choice element is stored with its type)."""
     if name in obj:
         return name
-    if model is not None:
-        return next((k for k in elements.choice_keys(model, name) if k in obj), None)
+    if shape is not None:
+        return next((k for k in elements.choice_keys(shape, name) if k in obj), None)
     return None
 
 
 class _Locator:
     def __init__(self, resource: dict):
-        self.root = Location(None, None, None, resource, elements.model_of(resource, None))
+        self.root = Location(None, None, None, resource, elements.shape_of(resource, None))
         self._everything: list[Location] | None = None
 
     def locate(self, node: dict, strict: bool = False) -> list[Location]:
@@ -207,26 +207,26 @@ def _find(value: Any, pool: list[Location], taken: set) -> Location | None:
 
 def _children(loc: Location, name: str) -> list[Location]:
     """Locations of ``loc.<name>``: a JSON member, or a primitive's id/extension."""
-    value, model = loc.value, loc.model
+    value, shape = loc.value, loc.shape
     if not isinstance(value, dict):
         # On a primitive only id and extension exist; JSON keeps them in "_key"
         value = loc.extension_holder() if name in ("id", "extension") else None
-        model = elements.model_named("Element")
+        shape = elements.shape_named("Element")
         if value is None:
             return []
-    key = json_key(value, name, model) if name != "resourceType" else None
+    key = json_key(value, name, shape) if name != "resourceType" else None
     if key is None or value.get(key) is None:
         return []
-    element = elements.child(model, key) if model else None
-    child_model = element.model if element else None
+    element = elements.child(shape, key) if shape else None
+    child_shape = element.shape if element else None
     items = value[key]
     if isinstance(items, list):
         return [
-            Location(value, key, i, item, elements.model_of(item, child_model), model, element)
+            Location(value, key, i, item, elements.shape_of(item, child_shape), shape, element)
             for i, item in enumerate(items)
             if item is not None
         ]
-    return [Location(value, key, None, items, elements.model_of(items, child_model), model, element)]
+    return [Location(value, key, None, items, elements.shape_of(items, child_shape), shape, element)]
 
 
 def _everything(root: Location) -> list[Location]:
