@@ -10,17 +10,20 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from server.app import create_app
 from server.config import Settings
 from server.context import AppContext
-from server.storage.db import WRITE, make_engine
+from server.storage.db import WRITE
 from server.storage.models import Base
 
 PG_URL = os.environ.get("PASSERELLE_TEST_DATABASE_URL")
@@ -38,15 +41,26 @@ class LiveServer:
         return httpx.Client(base_url=f"{self.url}/fhir", headers={"Accept": FHIR_JSON}, timeout=60, **kwargs)
 
 
-def database_url(backend: str, tmp_path_factory) -> str:
+@contextmanager
+def database_url(backend: str, tmp_path_factory) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a PostgreSQL database of this run's own
+    (created beside the one PASSERELLE_TEST_DATABASE_URL names, dropped at the end),
+    so that parallel runs on one server do not trip over each other."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'passerelle.db'}"
-    engine = make_engine(PG_URL)
-    with engine.begin() as conn:  # a clean slate: whatever a previous run left behind
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    return PG_URL
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'passerelle.db'}"
+        return
+    name = f"passerelle_test_{os.getpid()}"
+    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(PG_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 def start_server(app) -> tuple[uvicorn.Server, threading.Thread, str]:
@@ -64,13 +78,13 @@ def start_server(app) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, tmp_path_factory):
-    url = database_url(request.param, tmp_path_factory)
-    app = create_app(Settings(database_url=url, max_body_bytes=40 * 1024 * 1024))
-    server, thread, base = start_server(app)
-    yield LiveServer(base, app.state.ctx, request.param)
-    server.should_exit = True
-    thread.join(timeout=10)
-    app.state.ctx.store.engine.dispose()
+    with database_url(request.param, tmp_path_factory) as url:
+        app = create_app(Settings(database_url=url, max_body_bytes=40 * 1024 * 1024))
+        server, thread, base = start_server(app)
+        yield LiveServer(base, app.state.ctx, request.param)
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.ctx.store.engine.dispose()
 
 
 def empty_store(ctx: AppContext) -> None:
