@@ -10,34 +10,56 @@ Shape: repeated parameters AND together (``criteria``), comma values OR inside o
 ``Criterion``. A chained parameter (``subject:Patient.name``) is a ``Criterion`` on the
 reference whose ``chain`` is the criterion to apply to the target; ``_has`` becomes a
 ``HasCriterion`` whose ``inner`` applies to the referring resources.
+
+Composites take ``$``-separated values typed by their components' SearchParameters;
+token ``:in``/``:not-in``/``:below``/``:above`` are resolved to code sets here (through
+``terminology``), so an unknown ValueSet is a 400 before any SQL; ``_text`` and
+``_content`` take words; ``_list`` takes List ids (functional ``$…`` lists are reported
+unknown).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from server.errors import BadRequest
-from server.search.parse_values import MissingValue, Value, parse_value, split_escaped
-
-if TYPE_CHECKING:
-    from server.search.registry import SearchParamDef
+from server.search.extract.composite import indexed_as
+from server.search.index_rows import TEXT_PARAMS
+from server.search.parse_values import (
+    MissingValue,
+    StringValue,
+    TokenValue,
+    Value,
+    parse_composite,
+    parse_value,
+    split_escaped,
+    unescape,
+)
+from server.search.registry import INDEXED_TYPES, SearchParamDef
 
 # Modifiers we implement, by parameter type. A reference also takes a resource type.
 MODIFIERS: dict[str, frozenset[str]] = {
     "string": frozenset({"missing", "exact", "contains"}),
-    "token": frozenset({"missing", "not", "text", "of-type"}),
+    "token": frozenset({"missing", "not", "text", "of-type", "in", "not-in", "below", "above"}),
     "reference": frozenset({"missing", "identifier"}),
     "date": frozenset({"missing"}),
     "number": frozenset({"missing"}),
     "quantity": frozenset({"missing"}),
     "uri": frozenset({"missing", "above", "below"}),
+    "composite": frozenset(),
 }
 SEARCHABLE_TYPES = frozenset(MODIFIERS)
+SORTABLE_TYPES = SEARCHABLE_TYPES - {"composite"}
 SUMMARY = frozenset({"true", "false", "text", "data", "count"})
 TOTAL = frozenset({"none", "estimate", "accurate"})
 IGNORED = frozenset({"_format", "_pretty"})  # negotiation, handled by the HTTP layer
-NOT_SUPPORTED = frozenset({"_text", "_content", "_list", "_query", "_filter", "_contained", "_containedType"})
+NOT_SUPPORTED = frozenset({"_query", "_filter", "_contained", "_containedType"})
+
+# ``_list=<List id>``: resources in that List's entries (search.html#list). R4 defines no
+# SearchParameter for it, so this definition stands in for one in the parsed query.
+LIST_PARAM = SearchParamDef(
+    code="_list", type="special", expression=None, url="http://hl7.org/fhir/R4/search.html#list", base=("Resource",)
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,7 @@ class Criterion:
     modifier: str | None = None
     values: tuple[Value, ...] = ()  # OR
     chain: Criterion | HasCriterion | None = None  # chained reference: applies to the target
+    composites: tuple[str, ...] = ()  # composite: the composites whose rows answer it (extract.composite)
 
     @property
     def code(self) -> str:
@@ -139,6 +162,10 @@ def _parse_one(q: SearchQuery, registry, name: str, raw: str) -> None:
             q.unknown.append(UnknownParam(name, raw, "unknown source type or reference parameter"))
         else:
             (q.includes if base == "_include" else q.revincludes).append(spec)
+    elif base == "_list":
+        crit = _list(q, name, mod, raw)
+        if crit is not None:
+            q.criteria.append(crit)
     elif base in NOT_SUPPORTED:
         q.unknown.append(UnknownParam(name, raw, "not supported"))
     elif base == "_type":
@@ -165,15 +192,49 @@ def _criterion(registry, types, name: str, raw: str) -> Criterion | HasCriterion
     if param is None:
         return None
     if param.type not in SEARCHABLE_TYPES:
-        return None  # composite / special: reported as unsupported by the caller
+        return None  # special: reported as unsupported by the caller
     if dot:
         return _chain(registry, types, name, param, modifier or None, rest, raw)
     modifier = modifier or None
+    pieces = [p for p in split_escaped(raw, ",") if p]
+    if param.code in TEXT_PARAMS:  # whole-text search: words, no modifiers
+        if modifier is not None:
+            raise BadRequest(f"'{code}' takes no modifier", code="not-supported", expression=name)
+        return Criterion(name, param, types, None, tuple(StringValue(unescape(p)) for p in pieces))
     _check_modifier(registry, param, modifier, name)
-    values = tuple(parse_value(param.type, modifier, p, name) for p in split_escaped(raw, ",") if p)
+    if param.type == "composite":
+        component_types = _component_types(registry, param)
+        if component_types is None:
+            return None
+        values = tuple(parse_composite(component_types, p, name) for p in pieces)
+        # Per searched type, the composites whose rows answer it (their union: harmless
+        # where a type has none of some code's rows).
+        codes = {c for t in types for c in indexed_as(registry, t, param)} or {param.code}
+        return Criterion(name, param, types, None, values, composites=tuple(sorted(codes)))
+    values = tuple(parse_value(param.type, modifier, p, name) for p in pieces)
     if any(isinstance(v, MissingValue) for v in values) and len(values) > 1:
         raise BadRequest(f"':missing' takes a single true/false ({name})", expression=name)
     return Criterion(name, param, types, modifier, values)
+
+
+def _component_types(registry, param: SearchParamDef) -> tuple[str, ...] | None:
+    """The types of a composite's components, from their SearchParameters; None if unknown."""
+    found = [registry.by_url(definition) for definition, _ in param.component]
+    if not found or any(d is None or d.type not in INDEXED_TYPES for d in found):
+        return None
+    return tuple(d.type for d in found)
+
+
+def _list(q: SearchQuery, name: str, modifier: str, raw: str) -> Criterion | None:
+    ids = [unescape(p).strip() for p in split_escaped(raw, ",") if p.strip()]
+    if modifier:
+        raise BadRequest(f"'_list' takes no modifier ({name})", code="not-supported", expression=name)
+    if any(i.startswith("$") for i in ids):
+        q.unknown.append(UnknownParam(name, raw, "functional lists ($current-allergies...) are not supported"))
+        return None
+    if not ids:
+        return None
+    return Criterion(name, LIST_PARAM, q.types, None, tuple(TokenValue(i) for i in ids))
 
 
 def _chain(registry, types, name, param, modifier, rest, raw) -> Criterion | None:
@@ -240,7 +301,7 @@ def _sort_key(q: SearchQuery, registry, item: str) -> SortKey | None:
     desc = item.startswith("-")
     code = item[1:] if desc else item
     param = _lookup(registry, q.types, code, "_sort")
-    if param is None or param.type not in SEARCHABLE_TYPES:
+    if param is None or param.type not in SORTABLE_TYPES or code in TEXT_PARAMS:
         q.unknown.append(UnknownParam("_sort", item, f"cannot sort {_where(q.types)} by '{code}'"))
         return None
     return SortKey(code, param, desc)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+import terminology
 from server.errors import BadRequest
 
 PREFIXES = frozenset({"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"})
@@ -37,6 +38,16 @@ class OfTypeValue:  # identifier:of-type=type-system|type-code|value
     system: str
     code: str
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodesValue:
+    """A set of codes from the terminology: ``:in``/``:not-in`` a ValueSet, ``:below``/``:above``
+    a code (its is-a descendants / ancestors, itself included)."""
+
+    codes: frozenset[tuple[str, str]]  # (system, code)
+    systems: frozenset[str]  # whole code systems (every code of LOINC...)
+    text: str  # the value as written, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +91,16 @@ class MissingValue:
     missing: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CompositeValue:
+    """``loinc|8480-6$gt100``: one value per component, typed by the component's parameter."""
+
+    parts: tuple[tuple[str, Value], ...]  # (component parameter type, value)
+
+
 Value = (
-    StringValue | TokenValue | OfTypeValue | DateValue | NumberValue | QuantityValue
-    | ReferenceValue | UriValue | MissingValue
+    StringValue | TokenValue | OfTypeValue | CodesValue | DateValue | NumberValue | QuantityValue
+    | ReferenceValue | UriValue | MissingValue | CompositeValue
 )
 
 
@@ -227,6 +245,22 @@ def parse_of_type(raw: str, name: str) -> OfTypeValue:
     return OfTypeValue(*parts)
 
 
+def parse_codes(raw: str, name: str, modifier: str) -> CodesValue:
+    """``:in``/``:not-in`` (a ValueSet URL) or ``:below``/``:above`` (``system|code``)."""
+    text = unescape(raw)
+    try:
+        if modifier in ("in", "not-in"):
+            found = terminology.expand(text)
+            return CodesValue(found.codes, found.systems, text)
+        token = parse_token(raw)
+        if not token.system or not token.code:
+            raise BadRequest(f"':{modifier}' needs system|code, got '{text}' ({name})", expression=name)
+        codes = (terminology.subsumed if modifier == "below" else terminology.subsuming)(token.system, token.code)
+        return CodesValue(frozenset((token.system, c) for c in codes), frozenset(), text)
+    except terminology.NotExpandable as e:
+        raise BadRequest(f"{e} ({name})", code="not-supported", expression=name) from None
+
+
 _LOCAL_REF = re.compile(r"(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})(?:/_history/(?P<v>[^/]+))?")
 
 
@@ -265,6 +299,8 @@ def parse_value(param_type: str, modifier: str | None, raw: str, name: str) -> V
                 return StringValue(unescape(raw))
             if modifier == "of-type":
                 return parse_of_type(raw, name)
+            if modifier in ("in", "not-in", "below", "above"):
+                return parse_codes(raw, name, modifier)
             return parse_token(raw)
         case "date":
             return parse_date(raw, name)
@@ -279,6 +315,16 @@ def parse_value(param_type: str, modifier: str | None, raw: str, name: str) -> V
         case "uri":
             return UriValue(unescape(raw))
     raise BadRequest(f"Parameter '{name}' of type {param_type} cannot be searched", expression=name)
+
+
+def parse_composite(component_types: tuple[str, ...], raw: str, name: str) -> CompositeValue:
+    """``a$b$c``: split on unescaped ``$``, each part parsed as its component's type."""
+    parts = split_escaped(raw, "$")
+    if len(parts) != len(component_types):
+        raise BadRequest(
+            f"'{name}' needs {len(component_types)} values separated by '$', got '{raw}'", expression=name
+        )
+    return CompositeValue(tuple((t, parse_value(t, None, p, name)) for t, p in zip(component_types, parts)))
 
 
 def now_utc() -> datetime:

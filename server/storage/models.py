@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,12 +80,18 @@ class ResourceVersion(Base):
 
 
 class IndexRow:
-    """Columns shared by every idx_* table."""
+    """Columns shared by every idx_* table.
+
+    ``instance`` numbers the elements a composite parameter selected, on its component
+    rows only (NULL elsewhere): a composite matches when its components' rows share
+    ``pid`` and ``instance`` (see ``server.search.index_rows``).
+    """
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     pid: Mapped[int] = mapped_column(BigId, ForeignKey("resource.pid"), index=True)
     resource_type: Mapped[str] = mapped_column(String(64))
     param: Mapped[str] = mapped_column(String(100))
+    instance: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class IdxString(IndexRow, Base):
@@ -139,6 +146,15 @@ class IdxReference(IndexRow, Base):
     __table_args__ = (
         Index(None, "resource_type", "param", "target_id", "target_type"),
         Index(None, "target_type", "target_id"),
+        # Absolute and canonical references are searched by URL; most rows have none.
+        Index(
+            "ix_idx_reference_resource_type_param_url",
+            "resource_type",
+            "param",
+            "url",
+            postgresql_where=text("url IS NOT NULL"),
+            sqlite_where=text("url IS NOT NULL"),
+        ),
     )
 
 

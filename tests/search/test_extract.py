@@ -126,7 +126,8 @@ def test_token_code_boolean_contact_point_and_id(registry):
         gender="female", active=False,
         telecom=[{"system": "phone", "value": "+33 1 23"}, {"system": "email", "value": "a@b.fr"}, {"system": "fax"}],
     )
-    assert rows(p, registry, "gender") == [TokenIndex("gender", None, "female")]
+    # gender's required binding draws from one code system: it is indexed with the code
+    assert rows(p, registry, "gender") == [TokenIndex("gender", "http://hl7.org/fhir/administrative-gender", "female")]
     assert rows(p, registry, "active") == [TokenIndex("active", None, "false")]
     assert rows(p, registry, "_id") == [TokenIndex("_id", None, "p1")]
     assert rows(p, registry, "telecom") == [TokenIndex("telecom", "phone", "+33 1 23"), TokenIndex("telecom", "email", "a@b.fr")]
@@ -255,9 +256,11 @@ def test_reference_forms(registry):
     assert rows(o, registry, "subject") == [ReferenceIndex("subject", "Patient", "p1")]
     assert rows(o, registry, "performer") == [
         ReferenceIndex("performer", "Practitioner", "pr1", "2"),
-        ReferenceIndex("performer", "Organization", "o9", None, "http://other.example/fhir/Organization/o9"),
+        # absolute: by URL only, it may name another server (Patient/1 must not match it)
+        ReferenceIndex("performer", None, None, None, "http://other.example/fhir/Organization/o9"),
         ReferenceIndex("performer", None, None, None, "urn:uuid:7f6c1a2e-1111-2222-3333-444455556666"),
     ]
+    assert rows(o, registry, "performer:identifier") == [TokenIndex("performer:identifier", "http://rpps", "123")]
 
 
 def test_reference_where_resolve_is_keeps_only_that_type(registry):
@@ -268,8 +271,8 @@ def test_reference_where_resolve_is_keeps_only_that_type(registry):
     assert rows(group, registry, "patient") == []
     assert rows(group, registry, "subject") == [ReferenceIndex("subject", "Group", "g1")]
     absolute = observation(subject={"reference": "https://ehr.example/fhir/Patient/42"})
-    assert rows(absolute, registry, "patient") == [
-        ReferenceIndex("patient", "Patient", "42", None, "https://ehr.example/fhir/Patient/42")
+    assert rows(absolute, registry, "patient") == [  # resolve() is Patient reads the URL's type
+        ReferenceIndex("patient", None, None, None, "https://ehr.example/fhir/Patient/42")
     ]
 
 
@@ -298,8 +301,8 @@ def test_union_split_params_only_see_their_type(registry):
     # clinical-code is one union over 15 types; on an Observation only Observation.code counts
     o = observation(code={"coding": [{"system": "http://loinc.org", "code": "1-8"}]})
     assert rows(o, registry, "code") == [TokenIndex("code", "http://loinc.org", "1-8")]
-    composites_and_specials = {"code-value-quantity", "combo-code-value-concept", "_text", "_content", "_query"}
-    assert not composites_and_specials & {r.param for r in extract(o, registry)}
+    specials = {"_text", "_query", "code-value-quantity$0", "combo-code-value-concept$0"}  # nothing to index
+    assert not specials & {r.param for r in extract(o, registry)}
 
 
 def test_runtime_parameter_is_indexed_and_removed():

@@ -163,13 +163,26 @@ def _sqlite_engine(path):
     return engine
 
 
-def _pg_engine(url):
+def _pg_engine(url, schema=PG_SCHEMA):
     admin = create_engine(url)
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     admin.dispose()
-    return create_engine(url).execution_options(schema_translate_map={None: PG_SCHEMA})
+    return create_engine(url).execution_options(schema_translate_map={None: schema})
+
+
+def make_engine(kind: str, tmp_path_factory, schema: str = PG_SCHEMA):
+    """An empty database with our tables: a SQLite file, or a fresh PostgreSQL schema."""
+    if kind == "postgresql":
+        url = os.environ.get("PASSERELLE_TEST_DATABASE_URL")
+        if not url:
+            pytest.skip("PASSERELLE_TEST_DATABASE_URL not set")
+        engine = _pg_engine(url, schema)
+    else:
+        engine = _sqlite_engine(tmp_path_factory.mktemp(schema) / "search.db")
+    Base.metadata.create_all(engine)
+    return engine
 
 
 @pytest.fixture(scope="session")
@@ -179,14 +192,7 @@ def registry():
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def seeded(request, tmp_path_factory):
-    if request.param == "postgresql":
-        url = os.environ.get("PASSERELLE_TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("PASSERELLE_TEST_DATABASE_URL not set")
-        engine = _pg_engine(url)
-    else:
-        engine = _sqlite_engine(tmp_path_factory.mktemp("search") / "search.db")
-    Base.metadata.create_all(engine)
+    engine = make_engine(request.param, tmp_path_factory)
     with engine.begin() as conn:
         ids = _seed(conn)
     yield engine, ids

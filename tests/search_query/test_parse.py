@@ -164,13 +164,13 @@ def test_result_parameters(registry):
 
 
 def test_unknown_parameters_are_reported_not_raised(registry):
-    q = parse(registry, "Patient", ("nonsense", "1"), ("_sort", "nonsense"), ("_text", "x"), ("subject.name", "x"))
-    assert [u.name for u in q.unknown] == ["nonsense", "_sort", "_text", "subject.name"]
+    q = parse(registry, "Patient", ("nonsense", "1"), ("_sort", "nonsense"), ("_query", "x"), ("subject.name", "x"))
+    assert [u.name for u in q.unknown] == ["nonsense", "_sort", "_query", "subject.name"]
 
 
 def test_unsupported_modifier_is_rejected(registry):
     with pytest.raises(BadRequest) as e:
-        parse(registry, "Observation", ("code:in", "http://vs"))
+        parse(registry, "Observation", ("code:contains", "x"))
     assert e.value.code == "not-supported"
     with pytest.raises(BadRequest):
         parse(registry, "Patient", ("name:bogus", "x"))
@@ -198,9 +198,62 @@ def test_empty_value_is_ignored(registry):
 
 
 def test_unknown_reasons(registry):
-    q = parse(registry, "Observation", ("code-value-quantity", "x"), ("subject.nonsense", "x"), ("_type", "Patient"))
+    q = parse(registry, "Location", ("near", "x"), ("organization.nonsense", "x"), ("_type", "Patient"))
     assert [u.reason for u in q.unknown] == [
-        "composite search parameters are not supported",
+        "special search parameters are not supported",
         "the chained or reverse-chained parameter is unknown",
         "_type applies to system-level searches only",
     ]
+
+
+# --- composites, terminology modifiers, _text / _content, _list -----------------------------
+
+
+def test_composite_value_is_typed_per_component(registry):
+    q = parse(registry, "Observation", ("code-value-quantity", r"http://loinc.org|8480-6$gt100|http://unitsofmeasure.org|mm[Hg]"))
+    (value,) = q.criteria[0].values
+    (t0, token), (t1, qty) = value.parts
+    assert (t0, token) == ("token", TokenValue("8480-6", "http://loinc.org", True))
+    assert t1 == "quantity" and qty.number.prefix == "gt" and (qty.system, qty.code) == ("http://unitsofmeasure.org", "mm[Hg]")
+    q = parse(registry, "Observation", ("code-value-string", r"x$a\$b"))  # an escaped $ stays in the value
+    assert q.criteria[0].values[0].parts[1] == ("string", StringValue("a$b"))
+
+
+@pytest.mark.parametrize(
+    "param",
+    [("code-value-quantity", "8480-6"), ("code-value-quantity", "a$b$c"), ("code-value-quantity", "a$big"),
+     ("code-value-quantity:missing", "true"), ("code-value-date", "x$not-a-date")],
+)
+def test_bad_composite_values(registry, param):
+    with pytest.raises(BadRequest):
+        parse(registry, "Observation", param)
+
+
+def test_composite_cannot_sort(registry):
+    q = parse(registry, "Observation", ("_sort", "code-value-quantity"))
+    assert not q.sort and q.unknown[0].name == "_sort"
+
+
+def test_terminology_modifiers_become_code_sets(registry):
+    q = parse(registry, "Patient", ("gender:in", "http://hl7.org/fhir/ValueSet/administrative-gender"))
+    (value,) = q.criteria[0].values
+    assert ("http://hl7.org/fhir/administrative-gender", "male") in value.codes
+    q = parse(registry, "Encounter", ("class:below", "http://terminology.hl7.org/CodeSystem/v3-ActCode|IMP"))
+    assert {c for _, c in q.criteria[0].values[0].codes} == {"IMP", "ACUTE", "NONAC"}
+    with pytest.raises(BadRequest) as e:
+        parse(registry, "Encounter", ("class:in", "http://example.org/ValueSet/none"))
+    assert e.value.code == "not-supported"
+
+
+def test_text_and_content_take_words_and_no_modifier(registry):
+    q = parse(registry, "Patient", ("_text", "hélène dupré"), ("_content", "a,b"))
+    assert [c.values for c in q.criteria] == [(StringValue("hélène dupré"),), (StringValue("a"), StringValue("b"))]
+    with pytest.raises(BadRequest):
+        parse(registry, "Patient", ("_text:exact", "x"))
+
+
+def test_list(registry):
+    q = parse(registry, "Patient", ("_list", "l1,l2"))
+    assert q.criteria[0].code == "_list" and q.criteria[0].values == (TokenValue("l1"), TokenValue("l2"))
+    q = parse(registry, "Patient", ("_list", "$current-allergies"))
+    assert not q.criteria and q.unknown[0].name == "_list"

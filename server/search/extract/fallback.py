@@ -72,11 +72,14 @@ def compile_fallback(expression: str) -> Callable[[dict], list[Node]]:
     """Compile ``expression`` once with fhirpathpy; the result maps a resource to typed nodes."""
     branches = [fhirpathpy.compile(lenient_as(branch), R4, _OPTIONS) for branch in split_union(expression)]
 
-    def evaluate(resource: dict) -> list[Node]:
+    def evaluate(resource: dict, node_type: str | None = None) -> list[Node]:
+        """``node_type``: evaluate on an element of that type (a backbone path such as
+        ``Observation.component``), not on a resource."""
+        root = ResourceNode.create_node(resource, node_type) if node_type else resource
         out: list[Node] = []
         for branch in branches:
             TypeInfo.model = R4
-            for node in branch(resource, {}):
+            for node in branch(root, {}):
                 if isinstance(node, ResourceNode):
                     out.append((node.path, node.data))
                 elif (kind := _system_type(node)) is not None:

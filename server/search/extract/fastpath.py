@@ -352,13 +352,22 @@ class _Parser:
         return _where_equals(field, self.take("str"))
 
 
-def compile_fast(expression: str) -> Callable[[dict], list[Node]] | None:
-    """A direct evaluator for ``expression``, or None when it is outside the fast subset."""
+def compile_fast_nodes(expression: str) -> Step | None:
+    """``expression`` as a function of the input nodes (a composite's component
+    expressions run on the elements the composite selected), or None outside the subset."""
     try:
         parser = _Parser(_tokenize(expression))
         run = parser.top()
         if parser.peek() is not None:
             raise _Unsupported(f"trailing {parser.peek()}")
     except _Unsupported:
+        return None
+    return run
+
+
+def compile_fast(expression: str) -> Callable[[dict], list[Node]] | None:
+    """A direct evaluator for ``expression``, or None when it is outside the fast subset."""
+    run = compile_fast_nodes(expression)
+    if run is None:
         return None
     return lambda resource: run([(resource.get("resourceType"), resource)])

@@ -63,6 +63,13 @@ def member_spec(parent_type: str, key: str) -> MemberSpec:
     return spec
 
 
+def defining_path(parent_type: str, key: str) -> str:
+    """The path that defines member ``key`` (``Questionnaire.item.item`` is defined by
+    ``Questionnaire.item``; a member of an Address is ``Address.<key>``)."""
+    child = f"{parent_type}.{key}"
+    return _ELSEWHERE.get(child, child)
+
+
 def is_of_type(node_type: str | None, wanted: str) -> bool:
     """FHIRPath ``is``/``ofType`` for an unqualified type name, as fhirpathpy decides it."""
     if node_type is None:

@@ -11,6 +11,7 @@ Not yet: Range values (e.g. RiskAssessment.prediction.probability as a Range).
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from server.search.index_rows import NumberIndex
 
@@ -19,8 +20,14 @@ def precision_range(value) -> tuple[float, float, float] | None:
     """(value, low, high) for a JSON number (int, float or Decimal); None if not a number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
+    # Keyed by the written form: Decimal("1.50") == Decimal("1.5") but their ranges differ.
+    return _range(str(value) if isinstance(value, Decimal) else repr(value))
+
+
+@lru_cache(maxsize=8192)  # measured values repeat (vital signs, lab units); Decimal is slow
+def _range(text: str) -> tuple[float, float, float] | None:
     try:
-        exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+        exact = Decimal(text)
         exponent = exact.as_tuple().exponent
         if not isinstance(exponent, int):  # NaN, Infinity
             return None

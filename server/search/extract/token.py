@@ -1,7 +1,8 @@
 """Token parameters -> TokenIndex (http://hl7.org/fhir/R4/search.html#token).
 
-- code, string, id, uri... -> code only (no system: the implicit system of a
-  required binding, e.g. administrative-gender, is not looked up yet);
+- code, string, id, uri... -> code only; a ``code`` element whose required binding
+  has one code system (Patient.gender) -> that system too (``bound_rows``, see
+  ``bound.py``);
 - boolean -> code "true" / "false";
 - Coding -> system, code, text = display;
 - CodeableConcept -> one row per coding, plus a code-less row carrying ``text``;
@@ -15,11 +16,11 @@
 
 from __future__ import annotations
 
-from server.search.extract.model import infer_type
-from server.search.index_rows import TokenIndex
-from server.search.normalize import MAX_STRING_LENGTH
+from collections.abc import Callable
 
-OF_TYPE_SUFFIX = ":of-type"
+from server.search.extract.model import infer_type
+from server.search.index_rows import OF_TYPE_SUFFIX, TokenIndex
+from server.search.normalize import MAX_STRING_LENGTH
 
 
 def _text(text) -> str | None:
@@ -56,6 +57,17 @@ def rows(code: str, ftype: str | None, value) -> list[TokenIndex]:
     if kind == "ContactPoint":
         return [TokenIndex(code, value.get("system"), value["value"])] if value.get("value") else []
     return []
+
+
+def bound_rows(system: str) -> Callable[[str, str | None, object], list[TokenIndex]]:
+    """``rows`` for an expression whose ``code`` elements are bound to ``system``."""
+
+    def convert(code: str, ftype: str | None, value) -> list[TokenIndex]:
+        if ftype == "code" and isinstance(value, str):
+            return [TokenIndex(code, system, value)] if value else []
+        return rows(code, ftype, value)
+
+    return convert
 
 
 def _identifier(code: str, value: dict) -> list[TokenIndex]:

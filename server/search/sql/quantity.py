@@ -15,7 +15,7 @@ from server.search.sql.common import Scope, all_of, any_of, has_row, index_alias
 from server.search.sql.number import value_predicate
 
 
-def _predicate(t, v: QuantityValue):
+def predicate(t, v: QuantityValue):
     unit = None
     if v.system:
         unit = all_of(t.c.system == v.system, (t.c.code == v.code) if v.code else None)
@@ -28,4 +28,4 @@ def condition(crit: Criterion, scope: Scope):
     t = index_alias("quantity")
     if isinstance(crit.values[0], MissingValue):
         return missing(t, scope, crit.code, crit.values[0].missing)
-    return has_row(t, scope, crit.code, any_of([_predicate(t, v) for v in crit.values]))
+    return has_row(t, scope, crit.code, any_of([predicate(t, v) for v in crit.values]))

@@ -2,7 +2,10 @@
 
 Modifiers: ``:not`` (no value matches, resources without the element included),
 ``:text`` (the display / text stored with the code), ``:of-type`` (Identifier by its
-type), ``:missing``.
+type), ``:missing``, and the terminology ones, which the parser turns into a set of
+codes (``terminology``): ``:in`` / ``:not-in`` a ValueSet, ``:below`` / ``:above`` a code
+(is-a descendants / ancestors, the code itself included). Codes match on system *and*
+code; ``:not-in`` includes resources without the element, as ``:not`` does.
 
 ``:of-type`` convention with extraction: an Identifier with a typed coding is also
 indexed as ``TokenIndex(param="<code>:of-type", system=<type system>,
@@ -11,10 +14,13 @@ code="<type code>|<identifier value>")``, so the lookup stays one index probe.
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_
+from collections import defaultdict
 
+from sqlalchemy import false, func, or_
+
+from server.search.index_rows import OF_TYPE_SUFFIX
 from server.search.parse import Criterion
-from server.search.parse_values import MissingValue, OfTypeValue, StringValue, TokenValue
+from server.search.parse_values import CodesValue, MissingValue, OfTypeValue, StringValue, TokenValue
 from server.search.sql.common import (
     Scope,
     all_of,
@@ -26,7 +32,6 @@ from server.search.sql.common import (
     missing,
 )
 
-OF_TYPE_SUFFIX = ":of-type"
 
 
 def token_predicate(t, v: TokenValue):
@@ -37,6 +42,17 @@ def token_predicate(t, v: TokenValue):
     if v.has_system:
         preds.append(t.c.system == v.system if v.system else or_(t.c.system.is_(None), t.c.system == ""))
     return all_of(*preds)
+
+
+def codes_predicate(t, v: CodesValue):
+    """(system = s AND code IN (…)) per system, OR system IN (whole systems)."""
+    by_system: dict[str, list[str]] = defaultdict(list)
+    for system, code in v.codes:
+        by_system[system].append(code)
+    preds = [(t.c.system == s) & t.c.code.in_(sorted(codes)) for s, codes in sorted(by_system.items())]
+    if v.systems:
+        preds.append(t.c.system.in_(sorted(v.systems)))
+    return any_of(preds) if preds else false()
 
 
 def _text_predicate(t, v: StringValue):
@@ -57,6 +73,11 @@ def condition(crit: Criterion, scope: Scope):
         return has_row(t, scope, crit.code + OF_TYPE_SUFFIX, any_of(preds))
     if isinstance(first, StringValue):
         return has_row(t, scope, crit.code, any_of([_text_predicate(t, v) for v in crit.values]))
+    if isinstance(first, CodesValue):
+        pred = any_of([codes_predicate(t, v) for v in crit.values])
+        if crit.modifier == "not-in":
+            return has_no_row(t, scope, crit.code, pred)
+        return has_row(t, scope, crit.code, pred)
     pred = any_of([token_predicate(t, v) for v in crit.values])
     if crit.modifier == "not":
         return has_no_row(t, scope, crit.code, pred)

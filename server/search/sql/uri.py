@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from server.search.parse import Criterion
-from server.search.parse_values import MissingValue
+from server.search.parse_values import MissingValue, UriValue
 from server.search.sql.common import Scope, any_of, has_row, index_alias, missing, prefix_match
 
 
@@ -19,6 +19,11 @@ def ancestors(uri: str) -> list[str]:
     while root >= 0 and (cut := uri.rfind("/", 0, cut)) >= root:
         out += [uri[: cut + 1], uri[:cut]]
     return list(dict.fromkeys(out))
+
+
+def predicate(t, v: UriValue):
+    """Exact match (a composite's uri component takes no modifier)."""
+    return t.c.uri == v.uri
 
 
 def condition(crit: Criterion, scope: Scope):
