@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
 
@@ -16,6 +18,8 @@ from .context import AppContext
 from .errors import BadRequest, FhirError, MethodNotAllowed, NotFound
 from .search.extract import extract
 from .search.registry import SearchRegistry
+from .search.reindex import Reindexer
+from .search.runtime import RuntimeSearchParameters
 from .storage.db import make_engine, migrate
 from .storage.repository import Store
 from .validation import known_resource_types, validate_resource
@@ -27,15 +31,27 @@ def build_context(settings: Settings, *, run_migrations: bool = True) -> AppCont
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
-    registry = SearchRegistry.default()
+    # A registry of its own: stored SearchParameters belong to this database, not to the process.
+    registry = SearchRegistry()
     store = Store(engine, registry=registry, extract=lambda r: extract(r, registry), validate=validate_resource)
-    return AppContext(settings, store, registry, known_resource_types())
+    runtime = RuntimeSearchParameters(registry, refresh_seconds=settings.search_parameter_refresh_seconds)
+    store.listeners.append(runtime)
+    return AppContext(settings, store, registry, known_resource_types(), search_parameters=runtime,
+                      reindexer=Reindexer(store))
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     ctx = context or build_context(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        # Background jobs a previous run left unfinished go on here; shutdown pauses them.
+        await run_in_threadpool(ctx.reindexer.resume_unfinished)
+        yield
+        await run_in_threadpool(ctx.reindexer.stop)
+
     app = FastAPI(title="Passerelle", description="FHIR R4 interoperability gateway", version="0.1.0",
-                  docs_url="/docs", redoc_url=None)
+                  docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     app.include_router(routes.router)
 

@@ -25,6 +25,13 @@ class Settings:
     max_page_size: int = field(default_factory=lambda: int(_env("max_page_size", "1000")))
     max_bundle_entries: int = field(default_factory=lambda: int(_env("max_bundle_entries", "10000")))
     log_level: str = field(default_factory=lambda: _env("log_level", "info"))
+    # Searches past this are stopped with a too-costly OperationOutcome (0: no limit).
+    search_timeout_ms: int = field(default_factory=lambda: int(_env("search_timeout_ms", "10000")))
+    # Searches taking this long or longer get one log line (types, parameter names, duration).
+    slow_query_ms: int = field(default_factory=lambda: int(_env("slow_query_ms", "500")))
+    # How stale a worker's view of SearchParameters may be for searches (writes always check).
+    search_parameter_refresh_seconds: float = field(
+        default_factory=lambda: float(_env("search_parameter_refresh_seconds", "1")))
 
     def with_overrides(self, **overrides) -> Settings:
         """Apply the CLI flags that were given (None means: not given)."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from .config import Settings
 from .search.registry import SearchRegistry
+from .search.reindex import Reindexer
+from .search.runtime import RuntimeSearchParameters
 from .storage.repository import Store
 
 
@@ -16,3 +18,5 @@ class AppContext:
     registry: SearchRegistry
     resource_types: frozenset[str]
     operations: dict = field(default_factory=dict)  # filled by server.operations.registry
+    search_parameters: RuntimeSearchParameters | None = None  # stored SearchParameters -> registry
+    reindexer: Reindexer | None = None  # $reindex jobs

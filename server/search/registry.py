@@ -39,6 +39,12 @@ Details beyond the contract:
   ``remove(url)`` brings the shadowed one back.
 - ``generation`` grows on every add/remove, so callers may cache what they derive
   from ``for_type`` (extraction caches its per-type plan on it).
+- A runtime parameter with the url of an official one replaces that definition (all its
+  bases); ``remove(url)`` puts the official one back, under any shadowing parameter.
+- ``parse_search_parameter(resource)`` runs ``add``'s checks without adding (validation
+  on write).
+- SearchParameter resources stored in the database reach every worker's registry through
+  ``server.search.runtime``.
 """
 
 from __future__ import annotations
@@ -139,13 +145,13 @@ def _tuple(value) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def _parse(resource: dict) -> SearchParamDef:
+def _parse(resource: dict, *, require_expression: bool = True) -> SearchParamDef:
     """A SearchParameter resource -> the definition as written (raises Unprocessable)."""
     if not isinstance(resource, dict) or resource.get("resourceType", "SearchParameter") != "SearchParameter":
         raise Unprocessable("Not a SearchParameter resource")
     missing = [f for f in ("url", "code", "type", "base") if not resource.get(f)]
     sp_type = resource.get("type")
-    if sp_type in INDEXED_TYPES and not resource.get("expression"):
+    if require_expression and sp_type in INDEXED_TYPES and not resource.get("expression"):
         missing.append("expression")
     if missing:
         raise Unprocessable(
@@ -226,6 +232,18 @@ def _per_type(definition: SearchParamDef) -> list[tuple[str, SearchParamDef]]:
     return out
 
 
+def parse_search_parameter(resource: dict, *, require_expression: bool = True) -> SearchParamDef:
+    """Check a SearchParameter resource as ``add`` would (raises Unprocessable naming the element).
+    ``require_expression=False``: R4 makes ``expression`` optional (``_text`` has none), so a
+    stored one may lack it; it is then valid, only not searchable here."""
+    return _parse(resource, require_expression=require_expression)
+
+
+@cache
+def _official_by_url() -> dict[str, tuple[SearchParamDef, tuple[tuple[str, SearchParamDef], ...]]]:
+    return {definition.url: (definition, per_type) for definition, per_type in _official()}
+
+
 @cache
 def _official() -> tuple[tuple[SearchParamDef, tuple[tuple[str, SearchParamDef], ...]], ...]:
     """The official R4 definitions, parsed and split once per process."""
@@ -255,6 +273,7 @@ class SearchRegistry:
         self._by_url: dict[str, SearchParamDef] = {}
         self._lock = threading.Lock()
         self.generation = 0
+        self._with_official = official
         if official:
             for definition, per_type in _official():
                 self._install(definition, per_type)
@@ -288,16 +307,24 @@ class SearchRegistry:
     def remove(self, url: str) -> None:
         with self._lock:
             self._uninstall(url)
+            official = _official_by_url().get(url) if self._with_official else None
+            if official is not None:  # a runtime parameter had replaced it
+                self._install(*official, under=True)
             self.generation += 1
 
     # -- internals -------------------------------------------------------------------
 
-    def _install(self, definition: SearchParamDef, per_type: Iterable[tuple[str, SearchParamDef]]) -> None:
+    def _install(self, definition: SearchParamDef, per_type: Iterable[tuple[str, SearchParamDef]],
+                 *, under: bool = False) -> None:
         self._by_url[definition.url] = definition
         for rtype, d in per_type:
-            self._stacks.setdefault((rtype, d.code), []).append(d)
+            stack = self._stacks.setdefault((rtype, d.code), [])
+            if under:  # back below whatever shadowed it meanwhile
+                stack.insert(0, d)
+            else:
+                stack.append(d)
             # Copy-on-write so that readers iterating a type's dict never see it change.
-            self._by_type[rtype] = {**self._by_type.get(rtype, {}), d.code: d}
+            self._by_type[rtype] = {**self._by_type.get(rtype, {}), d.code: stack[-1]}
 
     def _uninstall(self, url: str) -> None:
         if self._by_url.pop(url, None) is None:

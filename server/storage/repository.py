@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -90,6 +91,16 @@ Extractor = Callable[[dict], list]
 Validator = Callable[[dict], None]
 
 
+class StoreListener(Protocol):
+    """Told about every unit of work (e.g. the runtime SearchParameters, server.search.runtime)."""
+
+    def begin(self, uow: UnitOfWork, *, write: bool) -> None:
+        """A unit of work has started; its transaction is open."""
+
+    def writing(self, uow: UnitOfWork, resource_type: str, fhir_id: str, resource: dict | None) -> None:
+        """A resource is about to be written (None: deleted); raising aborts the write."""
+
+
 class Store:
     """Entry point: opens units of work on one engine."""
 
@@ -99,22 +110,31 @@ class Store:
         self.extract = extract
         self.validate = validate
         self.clock = clock
+        self.listeners: list[StoreListener] = []
         self._writer = engine.execution_options(**db.WRITE)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
         with self.engine.connect() as conn:
             with conn.begin():
-                yield UnitOfWork(self, conn)
+                uow = UnitOfWork(self, conn)
+                for listener in self.listeners:
+                    listener.begin(uow, write=False)
+                yield uow
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        """A write transaction: committed when the block ends, rolled back on any error."""
+        """A write transaction: committed when the block ends, rolled back on any error.
+        ``uow.after_commit`` callbacks run once it is committed (never on rollback)."""
         with self._writer.connect() as conn:
             with conn.begin():
                 uow = UnitOfWork(self, conn)
+                for listener in self.listeners:
+                    listener.begin(uow, write=True)
                 yield uow
                 uow.flush()
+        for callback in uow.after_commit:
+            callback()
 
 
 class UnitOfWork:
@@ -125,6 +145,7 @@ class UnitOfWork:
         self._pending_versions: list[dict] = []
         self._pending_index: dict[object, list[dict]] = defaultdict(list)
         self._reindex_pids: list[int] = []
+        self.after_commit: list[Callable[[], None]] = []
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -259,6 +280,7 @@ class UnitOfWork:
         self.store.validate(resource)
         resource_type = resource["resourceType"]
         fhir_id = fhir_id or str(uuid.uuid4())
+        self._writing(resource_type, fhir_id, resource)
         try:
             with self.conn.begin_nested():
                 pid = self.conn.execute(
@@ -287,6 +309,7 @@ class UnitOfWork:
                 f"the current version is {current.version_id}"
             )
         self.store.validate(resource)
+        self._writing(resource_type, fhir_id, resource)
         version_id = current.version_id + 1
         self._move_pointer(current, version_id, deleted=False)
         self._reindex_pids.append(current.pid)
@@ -302,6 +325,7 @@ class UnitOfWork:
                 f"Version conflict on {resource_type}/{fhir_id}: If-Match asks for version {if_match}, "
                 f"the current version is {current.version_id}"
             )
+        self._writing(resource_type, fhir_id, None)
         version_id = current.version_id + 1
         self._move_pointer(current, version_id, deleted=True)
         self._reindex_pids.append(current.pid)
@@ -310,6 +334,36 @@ class UnitOfWork:
                  last_updated=self.now, method="DELETE", deleted=True, content=None)
         )
         return StoredResource(resource_type, fhir_id, version_id, self.now, True, None, "DELETE")
+
+    def reindex(self, pids: list[int]) -> int:
+        """Rewrite the index rows of these resources from their current versions
+        (``$reindex``, after the SearchParameters changed). Returns how many were live.
+
+        The ``resource`` rows are locked first (PostgreSQL; SQLite writers are serialized
+        anyway), and the content read after the lock: an update that committed before is
+        the version indexed here; one still running makes us wait for it; one that comes
+        later waits for us and then replaces these rows with its own. Either way the
+        index ends up describing the current version.
+        """
+        if not pids:
+            return 0
+        self.flush()
+        self.conn.execute(select(R.c.pid).where(R.c.pid.in_(pids)).order_by(R.c.pid).with_for_update()).all()
+        rows = self.conn.execute(
+            select(R.c.pid, R.c.resource_type, V.c.content)
+            .select_from(R.join(V, and_(V.c.pid == R.c.pid, V.c.version_id == R.c.version_id)))
+            .where(R.c.pid.in_(pids), R.c.deleted.is_(False))
+        ).all()
+        self._reindex_pids.extend(pids)  # deleted ones too: they must have no rows at all
+        for row in rows:
+            for index_row in self.store.extract(jsonio.loads(row.content)):
+                self._pending_index[type(index_row)].append(_index_values(row.pid, row.resource_type, index_row))
+        self.flush()
+        return len(rows)
+
+    def _writing(self, resource_type: str, fhir_id: str, resource: dict | None) -> None:
+        for listener in self.store.listeners:
+            listener.writing(self, resource_type, fhir_id, resource)
 
     def _move_pointer(self, current, version_id: int, *, deleted: bool) -> None:
         # Compare-and-set on the version: a concurrent writer that got in first wins,
@@ -370,4 +424,4 @@ def _index_values(pid: int, resource_type: str, row) -> dict:
     return values
 
 
-__all__ = ["Store", "UnitOfWork", "StoredResource", "format_instant", "stamp", "utcnow"]
+__all__ = ["Store", "StoreListener", "UnitOfWork", "StoredResource", "format_instant", "stamp", "utcnow"]

@@ -2,6 +2,8 @@
 
 from alembic import context
 
+from server.storage import jobs  # noqa: F401  (its tables join Base.metadata)
+from server.storage import snapshots  # noqa: F401  (idem)
 from server.storage.models import Base
 
 engine = context.config.attributes["engine"]
