@@ -14,10 +14,11 @@ from starlette.requests import Request
 
 from .api.negotiation import base_url
 from .operations import OPERATIONS
+from .search.compartment import COMPARTMENTS
 
 TYPE_INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance", "history-type",
                      "create", "search-type")
-SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
+SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system", "search-system")
 STARTED = datetime.now(UTC).replace(microsecond=0).isoformat()  # this instance's statement date
 
 
@@ -72,6 +73,7 @@ def capability_statement(ctx, request: Request) -> dict:
                 "mode": "server",
                 "resource": [_resource(ctx, t) for t in sorted(ctx.resource_types)],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+                "compartment": [f"http://hl7.org/fhir/CompartmentDefinition/{c.lower()}" for c in COMPARTMENTS],
                 "operation": _operations("system"),
             }
         ],

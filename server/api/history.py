@@ -6,38 +6,18 @@ in ``_page``: a page never repeats or skips entries because others wrote meanwhi
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
-from .. import jsonio
 from ..bundles.build import bundle, entry_for_version, link
 from ..errors import BadRequest
 from ..search.parse_values import parse_date_range
 from ..storage.repository import UnitOfWork
+from .cursor import decode_cursor, encode_cursor, page_size
 from .outcome import Answer
-
-
-def page_size(settings, raw: str | None) -> int:
-    if raw is None:
-        return settings.default_page_size
-    if not raw.isdigit():
-        raise BadRequest("_count must be a non-negative integer", expression="_count")
-    return min(int(raw), settings.max_page_size)
 
 
 def _instant(name: str, value: str | None) -> tuple[datetime, datetime] | None:
     return None if value is None else parse_date_range(value, name)
-
-
-def encode_cursor(values: list) -> str:
-    return base64.urlsafe_b64encode(jsonio.dumps(values)).decode().rstrip("=")
-
-
-def decode_cursor(token: str) -> list:
-    try:
-        return jsonio.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, BadRequest) as exc:
-        raise BadRequest("_page is not a cursor this server issued", expression="_page") from exc
 
 
 def history(uow: UnitOfWork, ctx, base: str, params: list[tuple[str, str]], resource_type: str | None = None,
@@ -48,8 +28,11 @@ def history(uow: UnitOfWork, ctx, base: str, params: list[tuple[str, str]], reso
     at = _instant("_at", q.get("_at"))
     before = None
     if q.get("_page"):
-        stamp, pid, version = decode_cursor(q["_page"])
-        before = (datetime.fromisoformat(stamp), int(pid), int(version))
+        try:
+            stamp, pid, version = decode_cursor(q["_page"])
+            before = (datetime.fromisoformat(stamp), int(pid), int(version))
+        except (ValueError, TypeError) as exc:
+            raise BadRequest("_page is not a cursor this server issued", expression="_page") from exc
     versions = uow.history(resource_type, fhir_id, since=since[0] if since else None, at=at, before=before,
                            count=count)
     path = "/".join(p for p in (base, resource_type, fhir_id, "_history") if p)

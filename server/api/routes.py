@@ -71,10 +71,20 @@ def _cache_headers(request: Request) -> dict[str, str | None]:
             "if_modified_since": request.headers.get("if-modified-since")}
 
 
-async def _search(request: Request, resource_type: str | None, params: list[tuple[str, str]]) -> Response:
+async def _search(request: Request, resource_type: str | None, params: list[tuple[str, str]],
+                  compartment: tuple[str, str] | None = None) -> Response:
     strict = prefer(request).get("handling") == "strict"
     return await _run(request, lambda uow: search.search(uow, _ctx(request), base_url(request), resource_type, params,
-                                                         strict=strict), write=False)
+                                                         strict=strict, compartment=compartment), write=False)
+
+
+async def _form_params(request: Request) -> list[tuple[str, str]]:
+    """POST ``_search``: the URL's parameters and the form body's, together (R4 3.1.1.0.2)."""
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip()
+    if ctype != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("POST _search takes application/x-www-form-urlencoded parameters")
+    form = await request.form()
+    return _params(request) + [(k, str(v)) for k, v in form.multi_items()]
 
 
 # -- system level -------------------------------------------------------------------------
@@ -84,6 +94,17 @@ async def _search(request: Request, resource_type: str | None, params: list[tupl
 async def metadata(request: Request) -> Response:
     rendering = rendering_for(request)
     return render(Answer(200, body=capability_statement(_ctx(request), request)), request, rendering)
+
+
+@router.get("", summary="search-system")
+@router.get("/", include_in_schema=False)
+async def search_system(request: Request) -> Response:
+    return await _search(request, None, _params(request))
+
+
+@router.post("/_search", summary="search-system (POST)")
+async def search_system_post(request: Request) -> Response:
+    return await _search(request, None, await _form_params(request))
 
 
 @router.post("", summary="batch / transaction")
@@ -135,11 +156,7 @@ async def search_type(request: Request, resource_type: str) -> Response:
 @router.post("/{resource_type}/_search", summary="search-type (POST)")
 async def search_type_post(request: Request, resource_type: str) -> Response:
     _check_type(request, resource_type)
-    ctype = (request.headers.get("content-type") or "").split(";")[0].strip()
-    if ctype != "application/x-www-form-urlencoded":
-        raise UnsupportedMediaType("POST _search takes application/x-www-form-urlencoded parameters")
-    form = await request.form()
-    return await _search(request, resource_type, _params(request) + [(k, str(v)) for k, v in form.multi_items()])
+    return await _search(request, resource_type, await _form_params(request))
 
 
 @router.post("/{resource_type}", summary="create")
@@ -224,6 +241,28 @@ async def history_instance(request: Request, resource_type: str, fhir_id: str) -
     _check_type(request, resource_type)
     return await _run(request, lambda uow: history.history(uow, _ctx(request), base_url(request), _params(request),
                                                            resource_type, fhir_id), write=False)
+
+
+# -- compartment search: after /{type}/{id}/_history and the $operation routes, which it
+# would otherwise swallow (/Patient/1/_history would search a "_history" type) ----------
+
+
+def _check_compartment(request: Request, compartment: str, wanted: str) -> None:
+    _check_type(request, compartment)
+    if wanted != "*":
+        _check_type(request, wanted)
+
+
+@router.get("/{compartment}/{fhir_id}/{resource_type}", summary="search-compartment")
+async def search_compartment(request: Request, compartment: str, fhir_id: str, resource_type: str) -> Response:
+    _check_compartment(request, compartment, resource_type)
+    return await _search(request, resource_type, _params(request), (compartment, fhir_id))
+
+
+@router.post("/{compartment}/{fhir_id}/{resource_type}/_search", summary="search-compartment (POST)")
+async def search_compartment_post(request: Request, compartment: str, fhir_id: str, resource_type: str) -> Response:
+    _check_compartment(request, compartment, resource_type)
+    return await _search(request, resource_type, await _form_params(request), (compartment, fhir_id))
 
 
 @router.get("/{resource_type}/{fhir_id}/_history/{version_id}", summary="vread")

@@ -57,8 +57,16 @@ def entry_for_version(base: str, stored: StoredResource) -> dict:
     return entry
 
 
-def search_entry(base: str, stored: StoredResource, mode: str, score=None) -> dict:
-    entry = {"fullUrl": full_url(base, stored), "resource": resource_fragment(stored), "search": {"mode": mode}}
+def search_entry(base: str, stored: StoredResource, mode: str, score=None, *, resource: dict | None = None) -> dict:
+    """A searchset entry (mode ``match`` or ``include``): the stored bytes, or ``resource``
+    when the client asked for a subset of it (``_summary``, ``_elements``)."""
+    body = resource_fragment(stored) if resource is None else resource
+    entry = {"fullUrl": full_url(base, stored), "resource": body, "search": {"mode": mode}}
     if score is not None:
         entry["search"]["score"] = score
     return entry
+
+
+def outcome_entry(outcome: dict) -> dict:
+    """A searchset entry with the OperationOutcome about the search itself (mode ``outcome``)."""
+    return {"resource": outcome, "search": {"mode": "outcome"}}

@@ -6,49 +6,115 @@ Used by the search interaction and by everything that selects resources by crite
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
+from .. import jsonio
 from ..errors import BadRequest
 from ..storage.models import Resource
-from .builder import build_search, count_search
+from ..storage.repository import StoredResource
+from . import paging
+from .base_refs import localize
+from .builder import build_search, count_search, filtered
+from .compartment import compartment_criterion, member_types
+from .include import resolve_includes
+from .limits import Deadline, SearchLimits
 from .parse import SearchQuery, UnknownParam, parse_search
 
 
 @dataclass
 class SearchResult:
     query: SearchQuery
-    pids: list[int]
-    has_more: bool
-    total: int | None
+    matches: list[StoredResource] = field(default_factory=list)
+    included: list[StoredResource] = field(default_factory=list)
+    total: int | None = None
+    next: list | None = None  # cursors (see server.search.paging)
+    previous: list | None = None
+    first: list | None = None
 
 
-def parse(uow, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool) -> SearchQuery:
-    query = parse_search(resource_type, params, uow.store.registry)
+def parse(uow, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool,
+          bases: tuple[str, ...] = (), compartment: tuple[str, str] | None = None) -> SearchQuery:
+    """The query for ``params``; ``bases``: this server's base URLs (absolute references
+    under them are local); ``compartment``: ``(type, id)`` of a compartment search, where
+    ``resource_type`` is the searched type or ``*``."""
+    registry = uow.store.registry
+    if compartment is None:
+        query = parse_search(resource_type, params, registry)
+    else:
+        query = _parse_compartment(registry, resource_type, params, *compartment)
     if strict and query.unknown:
         raise BadRequest(unknown_message(query.unknown), code="not-supported",
                          expression=[u.name for u in query.unknown])
+    return localize(query, bases)
+
+
+def _parse_compartment(registry, wanted: str, params, compartment: str, fhir_id: str) -> SearchQuery:
+    members = member_types(registry, compartment, wanted)
+    if wanted == "*":
+        # Criteria resolve as in a system search (common parameters, or _type's); the
+        # searched types are then the compartment's members, narrowed by _type if given.
+        query = parse_search(None, params, registry)
+        query.types = tuple(t for t in members if not query.types or t in query.types)
+        if not query.types:  # () would mean every type
+            raise BadRequest(f"_type names no type of the {compartment} compartment", expression="_type")
+    else:
+        query = parse_search(wanted, params, registry)
+    query.criteria.append(compartment_criterion(registry, compartment, fhir_id, query.types))
     return query
 
 
+def unknown_text(u: UnknownParam) -> str:
+    return f"Parameter '{u.name}' ignored: {u.reason}"
+
+
 def unknown_message(unknown: list[UnknownParam]) -> str:
-    return "; ".join(f"Parameter '{u.name}' ignored: {u.reason}" for u in unknown)
+    return "; ".join(unknown_text(u) for u in unknown)
 
 
-def run(uow, query: SearchQuery, *, page_size: int) -> SearchResult:
-    """One page of matches (``page_size`` of them) and whether more follow."""
-    registry = uow.store.registry
-    # One more than asked tells whether a next page exists, without a second query.
-    pids = uow.select_pids(build_search(replace(query, count=page_size), registry, extra=1)) if page_size > 0 else []
-    has_more = len(pids) > page_size
-    pids = pids[:page_size]
-    total = None
-    if query.total == "accurate" or page_size == 0:
-        total = uow.scalar(count_search(query, registry))
-    elif query.total != "none" and not has_more:
-        total = query.offset + len(pids)  # the last page knows the total for free
-    return SearchResult(query, pids, has_more, total)
+def run(uow, query: SearchQuery, *, page_size: int, cursor: list | None = None,
+        limits: SearchLimits = SearchLimits()) -> SearchResult:
+    """One page of matches (``page_size`` of them), its includes, the total and cursors.
+
+    ``_summary=count`` and ``_count=0`` ask for the total only.
+    """
+    query = replace(query, count=page_size)
+    deadline = Deadline(limits.timeout_ms)
+    with deadline.applied(uow.conn):
+        uow.flush()
+        if page_size == 0 or query.summary == "count":
+            return SearchResult(query, total=_count(uow, query))
+        page = paging.page(uow, query, page_size, cursor, deadline.applied)
+        result = SearchResult(query, next=page.next, previous=page.previous, first=page.first)
+        result.matches = page.matches if page.matches is not None else uow.read_many(page.pids)
+        if query.total != "none":
+            result.total = page.total if page.total is not None else _count(uow, query)
+        if query.includes or query.revincludes:
+            result.included = uow.read_many(resolve_includes(uow.conn, page.pids, query))
+    return result
+
+
+def _count(uow, query: SearchQuery) -> int:
+    if query.total == "estimate" and not query.criteria:
+        estimate = _planner_estimate(uow, query)
+        if estimate is not None:
+            return estimate
+    return uow.scalar(count_search(query))
+
+
+def _planner_estimate(uow, query: SearchQuery) -> int | None:
+    """PostgreSQL's row estimate for an unfiltered search: no count, statistics only
+    (kept current by autovacuum's ANALYZE). Filtered searches count: for them the
+    estimate can be off by orders of magnitude. SQLite has no such estimate."""
+    conn = uow.conn
+    if conn.dialect.name != "postgresql":
+        return None
+    compiled = filtered(query, Resource.__table__.c.pid).compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    if isinstance(plan, str):
+        plan = jsonio.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def find_ids(uow, resource_type: str, params: list[tuple[str, str]], *, strict: bool = True,

@@ -18,7 +18,7 @@ def test_capability_statement(fhir, server):
     params = {p["name"] for p in patient["searchParam"]}
     assert {"identifier", "name", "birthdate", "_id", "_lastUpdated"} <= params
     assert params == set(server.ctx.registry.for_type("Patient"))
-    assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch", "history-system"}
+    assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch", "history-system", "search-system"}
     advertised = {o["name"] for r in rest["resource"] for o in r.get("operation", [])} | {
         o["name"] for o in rest["operation"]}
     assert advertised == set(OPERATIONS.operations)
