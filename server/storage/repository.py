@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jsonio
@@ -45,6 +45,8 @@ INDEX_TABLES = {
     ix.UriIndex: IdxUri.__table__,
 }
 _STRING_LIMIT = 255  # idx_string columns are VARCHAR(255)
+_PID_BLOCK = 50
+_MAX_BIND_PARAMS = 30000  # under PostgreSQL's 65,535 per statement
 
 R = Resource.__table__
 V = ResourceVersion.__table__
@@ -142,7 +144,10 @@ class UnitOfWork:
         self.store = store
         self.conn = conn
         self.now = store.clock()  # one lastUpdated for everything written in this transaction
+        self._pending_resources: list[dict] = []
         self._pending_versions: list[dict] = []
+        self._free_pids: list[int] = []
+        self._sqlite_next_pid = 0
         self._pending_index: dict[object, list[dict]] = defaultdict(list)
         self._reindex_pids: list[int] = []
         self.after_commit: list[Callable[[], None]] = []
@@ -150,6 +155,8 @@ class UnitOfWork:
     # -- reads ---------------------------------------------------------------------------
 
     def _current(self, resource_type: str, fhir_id: str, *, for_update: bool = False):
+        if self._pending_resources:
+            self.flush()  # a resource created earlier in this unit of work must be seen
         query = select(R.c.pid, R.c.version_id, R.c.deleted, R.c.last_updated).where(
             R.c.resource_type == resource_type, R.c.fhir_id == fhir_id
         )
@@ -276,22 +283,37 @@ class UnitOfWork:
 
     def create(self, resource: dict, *, fhir_id: str | None = None, method: str = "POST") -> StoredResource:
         """Store a new resource under a server-assigned id (or ``fhir_id``, for
-        update-as-create and transactions that assigned one already)."""
+        update-as-create and transactions that assigned one already).
+
+        The ``resource`` row is buffered like the others, under a pid allocated up
+        front; a clash on a client-chosen id surfaces at flush as a 409.
+        """
         self.store.validate(resource)
         resource_type = resource["resourceType"]
         fhir_id = fhir_id or str(uuid.uuid4())
         self._writing(resource_type, fhir_id, resource)
-        try:
-            with self.conn.begin_nested():
-                pid = self.conn.execute(
-                    insert(R)
-                    .values(resource_type=resource_type, fhir_id=fhir_id, version_id=1,
-                            last_updated=self.now, deleted=False)
-                    .returning(R.c.pid)
-                ).scalar_one()
-        except IntegrityError as exc:
-            raise Conflict(f"{resource_type}/{fhir_id} was created concurrently; retry the request") from exc
-        return self._write_version(pid, resource, fhir_id, 1, method, new=True)
+        pid = self._next_pid()
+        self._pending_resources.append(
+            dict(pid=pid, resource_type=resource_type, fhir_id=fhir_id, version_id=1, last_updated=self.now,
+                 deleted=False)
+        )
+        return self._write_version(pid, resource, fhir_id, 1, method)
+
+    def _next_pid(self) -> int:
+        """Allocate pids in blocks: one round trip per block instead of an INSERT ... RETURNING
+        per resource. PostgreSQL draws them from the column's sequence (gaps are harmless);
+        SQLite writers hold the database lock (BEGIN IMMEDIATE), so max(pid) + 1 is safe."""
+        if not self._free_pids:
+            if self.conn.dialect.name == "postgresql":
+                self._free_pids = list(self.conn.execute(
+                    text("SELECT nextval(pg_get_serial_sequence('resource', 'pid')) FROM generate_series(1, :n)"),
+                    {"n": _PID_BLOCK},
+                ).scalars())[::-1]
+            else:
+                start = self._sqlite_next_pid or (self.conn.execute(select(func.max(R.c.pid))).scalar() or 0) + 1
+                self._free_pids = list(range(start + _PID_BLOCK - 1, start - 1, -1))
+                self._sqlite_next_pid = start + _PID_BLOCK
+        return self._free_pids.pop()
 
     def update(
         self, resource: dict, fhir_id: str, *, if_match: int | None = None, method: str = "PUT"
@@ -376,8 +398,7 @@ class UnitOfWork:
         if moved != 1:
             raise Conflict("The resource was changed by another request meanwhile; retry", code="conflict")
 
-    def _write_version(self, pid: int, resource: dict, fhir_id: str, version_id: int, method: str,
-                       *, new: bool = False) -> StoredResource:
+    def _write_version(self, pid: int, resource: dict, fhir_id: str, version_id: int, method: str) -> StoredResource:
         resource_type = resource["resourceType"]
         resource = stamp(resource, fhir_id, version_id, self.now)
         content = jsonio.dumps(resource)
@@ -390,17 +411,33 @@ class UnitOfWork:
         return StoredResource(resource_type, fhir_id, version_id, self.now, False, content, method)
 
     def flush(self) -> None:
-        """Send buffered rows (one executemany per table) before anything reads them."""
+        """Send the buffered rows, a few statements per table, before anything reads them."""
         if self._reindex_pids:
             for table in INDEX_TABLES.values():
                 self.conn.execute(delete(table).where(table.c.pid.in_(self._reindex_pids)))
             self._reindex_pids = []
+        if self._pending_resources:
+            rows, self._pending_resources = self._pending_resources, []
+            try:
+                self._insert(R, rows)
+            except IntegrityError as exc:
+                ids = ", ".join(f"{r['resource_type']}/{r['fhir_id']}" for r in rows[:3])
+                raise Conflict(f"A resource with the same id was created concurrently ({ids}…); retry") from exc
         if self._pending_versions:
-            self.conn.execute(insert(V), self._pending_versions)
-            self._pending_versions = []
+            rows, self._pending_versions = self._pending_versions, []
+            self._insert(V, rows)
         for row_type, rows in self._pending_index.items():
-            self.conn.execute(insert(INDEX_TABLES[row_type]), rows)
+            self._insert(INDEX_TABLES[row_type], rows)
         self._pending_index.clear()
+
+    def _insert(self, table, rows: list[dict]) -> None:
+        if self.conn.dialect.name != "postgresql":
+            self.conn.execute(insert(table), rows)  # sqlite3's executemany loops in C
+            return
+        # psycopg sends an executemany row by row; multi-row VALUES is several times faster.
+        per_statement = max(1, _MAX_BIND_PARAMS // len(rows[0]))
+        for start in range(0, len(rows), per_statement):
+            self.conn.execute(insert(table).values(rows[start:start + per_statement]))
 
 
 def stamp(resource: dict, fhir_id: str, version_id: int, last_updated: datetime) -> dict:
