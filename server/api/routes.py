@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ..bundles.processor import process_bundle
+from ..bundles.processor import own_bases, process_bundle
+from ..bundles.references import localize_references
 from ..capability import capability_statement
 from ..errors import BadRequest, MethodNotAllowed, NotFound, UnsupportedMediaType
 from ..operations.registry import invoke_operation
@@ -47,7 +48,7 @@ async def _resource_body(request: Request) -> dict:
     if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
         raise BadRequest("The body is not a FHIR resource: a JSON object with 'resourceType' is required",
                          code="structure")
-    return body
+    return localize_references(body, own_bases(_ctx(request), base_url(request)))
 
 
 async def _run(request: Request, work: Callable[[UnitOfWork], Answer], *, write: bool) -> Response:

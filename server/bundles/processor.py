@@ -46,7 +46,7 @@ def _transaction(ctx: AppContext, requests: list[EntryRequest], minimal: bool) -
         placeholders = _resolve_identities(uow, requests)
         for req in requests:
             if req.resource is not None:
-                req.resource = rewrite_references(req.resource, placeholders, uow, req.index)
+                req.resource = rewrite_references(req.resource, placeholders, uow, req.index, own_bases(ctx, req.base))
         for req in sorted(requests, key=lambda r: ORDER[r.method]):
             try:
                 answer = _execute(uow, ctx, req)
@@ -64,11 +64,16 @@ def _batch(ctx: AppContext, requests: list[EntryRequest], minimal: bool) -> dict
         try:
             with (ctx.store.write() if req.method not in ("GET", "HEAD") else ctx.store.read()) as uow:
                 if req.resource is not None:
-                    req.resource = rewrite_references(req.resource, {}, uow, req.index)
+                    req.resource = rewrite_references(req.resource, {}, uow, req.index, own_bases(ctx, req.base))
                 responses.append(response_entry(_execute(uow, ctx, req), minimal))
         except FhirError as exc:
             responses.append({"response": {"status": f"{exc.status}", "outcome": exc.outcome()}})
     return bundle("batch-response", responses)
+
+
+def own_bases(ctx: AppContext, base: str) -> tuple[str, ...]:
+    """This server's base URLs: the one the request came in on, and the configured one."""
+    return tuple(dict.fromkeys((base, ctx.settings.base_url)))
 
 
 def _check_unique_targets(requests: list[EntryRequest]) -> None:

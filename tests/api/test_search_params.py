@@ -142,11 +142,13 @@ def test_absolute_reference_to_our_base_is_local(fhir, server):
     assert ids(fhir, "/Observation", subject="http://elsewhere.example/fhir/Patient/p1") == ["other"]
 
 
-@pytest.mark.xfail(reason="extraction indexes absolute references by url only; needs the write path to store "
-                          "references to our own base as relative ones", strict=False)
 def test_stored_absolute_reference_to_our_base_found_by_relative_search(fhir, server):
     load(fhir, patient("p1"), observation("abs", subject={"reference": f"{server.url}/fhir/Patient/p1"}))
     assert ids(fhir, "/Observation", subject="Patient/p1") == ["abs"]
+    # stored relative: our own base is local (R4 3.1.1.4.10)
+    assert fhir.get("/Observation/abs").json()["subject"]["reference"] == "Patient/p1"
+    included = fhir.get("/Observation", params={"_id": "abs", "_include": "Observation:subject"}).json()
+    assert [e["resource"]["id"] for e in included["entry"]] == ["abs", "p1"]
 
 
 def test_chained_two_levels_and_has(fhir):
