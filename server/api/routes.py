@@ -93,8 +93,10 @@ async def _form_params(request: Request) -> list[tuple[str, str]]:
 
 @router.get("/metadata", summary="capabilities")
 async def metadata(request: Request) -> Response:
-    rendering = rendering_for(request)
-    return render(Answer(200, body=capability_statement(_ctx(request), request)), request, rendering)
+    # Inside a unit of work: the runtime SearchParameters refresh there, so a parameter
+    # another worker added is advertised here too.
+    return await _run(request, lambda uow: Answer(200, body=capability_statement(_ctx(request), request)),
+                      write=False)
 
 
 @router.get("", summary="search-system")
