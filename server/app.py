@@ -17,6 +17,7 @@ from .config import Settings
 from .context import AppContext
 from .errors import BadRequest, FhirError, MethodNotAllowed, NotFound
 from .search.extract import extract
+from .search.limits import SearchLimits
 from .search.registry import SearchRegistry
 from .search.reindex import Reindexer
 from .search.runtime import RuntimeSearchParameters
@@ -33,7 +34,8 @@ def build_context(settings: Settings, *, run_migrations: bool = True) -> AppCont
         migrate(engine)
     # A registry of its own: stored SearchParameters belong to this database, not to the process.
     registry = SearchRegistry()
-    store = Store(engine, registry=registry, extract=lambda r: extract(r, registry), validate=validate_resource)
+    store = Store(engine, registry=registry, extract=lambda r: extract(r, registry), validate=validate_resource,
+                  search_limits=SearchLimits.of(settings))
     runtime = RuntimeSearchParameters(registry, refresh_seconds=settings.search_parameter_refresh_seconds)
     store.listeners.append(runtime)
     return AppContext(settings, store, registry, known_resource_types(), search_parameters=runtime,

@@ -119,9 +119,13 @@ def _planner_estimate(uow, query: SearchQuery) -> int | None:
 
 def find_ids(uow, resource_type: str, params: list[tuple[str, str]], *, strict: bool = True,
              limit: int = 2) -> list[tuple[str, int]]:
-    """(id, pid) of up to ``limit`` current resources matching the criteria."""
+    """(id, pid) of up to ``limit`` current resources matching the criteria (the
+    conditional interactions and references), under the same time limit as searches."""
     query = parse(uow, resource_type, params, strict=strict)
-    pids = uow.select_pids(build_search(replace(query, count=limit, offset=0), uow.store.registry))
+    uow.flush()
+    limits = uow.store.search_limits or SearchLimits()
+    with Deadline(limits.timeout_ms).applied(uow.conn):
+        pids = uow.select_pids(build_search(replace(query, count=limit, offset=0), uow.store.registry))
     if not pids:
         return []
     rows = uow.conn.execute(select(Resource.pid, Resource.fhir_id).where(Resource.pid.in_(pids))).all()

@@ -106,9 +106,11 @@ class StoreListener(Protocol):
 class Store:
     """Entry point: opens units of work on one engine."""
 
-    def __init__(self, engine: Engine, *, registry, extract: Extractor, validate: Validator, clock=utcnow):
+    def __init__(self, engine: Engine, *, registry, extract: Extractor, validate: Validator, clock=utcnow,
+                 search_limits=None):
         self.engine = engine
         self.registry = registry  # SearchRegistry: what the search index holds
+        self.search_limits = search_limits  # SearchLimits for searches made on behalf of writes
         self.extract = extract
         self.validate = validate
         self.clock = clock
