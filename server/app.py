@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
 
+from .access_log import AccessLog
 from .api import routes
 from .api.negotiation import error_response
 from .config import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
                   docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     app.include_router(routes.router)
+    app.add_middleware(AccessLog)
 
     @app.get("/", include_in_schema=False)
     async def home():

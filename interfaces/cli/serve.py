@@ -11,6 +11,14 @@ from server.config import Settings
 from server.storage.db import make_engine, migrate
 
 NAME = "serve"
+# uvicorn's logging, plus our structured loggers (access lines, slow searches) on stderr.
+LOG_CONFIG = {
+    **uvicorn.config.LOGGING_CONFIG,
+    "loggers": {
+        **uvicorn.config.LOGGING_CONFIG["loggers"],
+        "passerelle": {"handlers": ["default"], "level": "INFO", "propagate": False},
+    },
+}
 HELP = "Run the FHIR REST API (base /fhir)"
 
 
@@ -31,7 +39,9 @@ def run(args) -> int:
     engine.dispose()
     print(f"Passerelle FHIR API on http://{settings.host}:{settings.port}/fhir (store: {_safe(settings.database_url)})")
     uvicorn.run("server.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level, proxy_headers=True)
+                workers=settings.workers, log_level=settings.log_level, proxy_headers=True,
+                access_log=False,  # it prints query strings (patient data); server.access_log does not
+                log_config=LOG_CONFIG)
     return 0
 
 
