@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse
 from .access_log import AccessLog
 from .api import routes
 from .api.negotiation import error_response
+from .auth import routes as auth_routes
 from .config import Settings
 from .context import AppContext
 from .errors import BadRequest, FhirError, MethodNotAllowed, NotFound
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app = FastAPI(title="Passerelle", description="FHIR R4 interoperability gateway", version="0.1.0",
                   docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
+    app.include_router(auth_routes.router)  # first: /fhir/.well-known/* is not a resource type
     app.include_router(routes.router)
     app.add_middleware(AccessLog)
 

@@ -32,6 +32,10 @@ class Settings:
     # How stale a worker's view of SearchParameters may be for searches (writes always check).
     search_parameter_refresh_seconds: float = field(
         default_factory=lambda: float(_env("search_parameter_refresh_seconds", "1")))
+    # Authorization server (server.auth): lifetimes of what it issues.
+    auth_access_token_seconds: int = field(default_factory=lambda: int(_env("auth_access_token_seconds", "300")))
+    auth_code_seconds: int = field(default_factory=lambda: int(_env("auth_code_seconds", "60")))
+    auth_refresh_token_days: int = field(default_factory=lambda: int(_env("auth_refresh_token_days", "30")))
 
     def with_overrides(self, **overrides) -> Settings:
         """Apply the CLI flags that were given (None means: not given)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import demo, serve
+from . import client, demo, serve, user
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="passerelle", description="Passerelle FHIR R4 gateway")
     commands = root.add_subparsers(dest="command", required=True)
-    for module in (serve, demo):
+    for module in (serve, demo, client, user):
         sub = commands.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

@@ -1,0 +1,12 @@
+"""All authorization-server routes, included by ``create_app`` before the FHIR routes
+(``/fhir/.well-known/...`` would otherwise be read as a resource type and an id)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import authorize, discovery, introspect, revoke, token
+
+router = APIRouter()
+for module in (discovery, authorize, token, introspect, revoke):
+    router.include_router(module.router)
