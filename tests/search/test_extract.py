@@ -389,6 +389,17 @@ HAND_WRITTEN = [
 ]
 
 
+# Where fhirpathpy is wrong and the fast path right: a primitive with a "_x" sibling is two
+# nodes inside fhirpathpy's expressions (see fallback.py), so ``where(system='email')``
+# misses telecom 0 (``_system``), and ``deceased != false`` compares the lone
+# ``_deceasedBoolean`` object (no value: the fast path finds the result unknown, no row).
+# HAND_WRITTEN index -> (rows only the fast path gives, rows only fhirpathpy gives).
+FHIRPATHPY_DIFFERS = {
+    0: ({TokenIndex("email", "email", "a@b")}, set()),
+    1: (set(), {TokenIndex("deceased", None, "true")}),
+}
+
+
 def official_examples() -> list[dict]:
     found = [json.loads(path.read_text()) for path in sorted(FHIRPATH_INPUTS.glob("*.json"))]
     try:
@@ -410,11 +421,15 @@ def test_fast_path_and_fhirpathpy_give_identical_rows(registry, source):
     resources = HAND_WRITTEN if source == "hand-written" else official_examples()
     if source == "official" and not resources:
         pytest.skip("no official example resources available")
+    differs = FHIRPATHPY_DIFFERS if source == "hand-written" else {}
     checked = 0
-    for resource in resources:
+    for i, resource in enumerate(resources):
         for item in [resource] + [e["resource"] for e in resource.get("entry") or () if isinstance(e.get("resource"), dict)]:
             fast, slow = extract(item, registry), extract(item, registry, fast=False)
-            assert set(fast) == set(slow), (item.get("resourceType"), item.get("id"), set(fast) ^ set(slow))
+            fast_only, slow_only = differs.get(i, (set(), set())) if item is resource else (set(), set())
+            assert (set(fast) - set(slow), set(slow) - set(fast)) == (fast_only, slow_only), (
+                item.get("resourceType"), item.get("id"), set(fast) ^ set(slow)
+            )
             assert len(fast) == len(set(fast))
             checked += len(fast)
     assert checked > 0

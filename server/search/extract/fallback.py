@@ -1,6 +1,6 @@
 """The general evaluator: fhirpathpy, for expressions the fast path does not compile.
 
-Three things make fhirpathpy usable for indexing:
+What makes fhirpathpy usable for indexing:
 - ``returnRawData`` keeps its typed nodes, so converters know a Coding from an
   Identifier; but ``|`` rebuilds nodes without types, so top-level unions are split
   and each branch evaluated on its own (we deduplicate rows anyway);
@@ -12,7 +12,12 @@ Three things make fhirpathpy usable for indexing:
 - R4's expressions use ``as`` on choice elements of repeating parents
   (``Questionnaire.useContext.value as CodeableConcept``), where fhirpathpy raises on
   more than one item; we read ``x as T`` and ``x.as(T)`` as ``x.ofType(T)``, as the
-  fast path, HAPI FHIR and the later FHIR versions' expressions do.
+  fast path, HAPI FHIR and the later FHIR versions' expressions do;
+- fhirpathpy makes a primitive's ``_x`` sibling (its extensions) a node of its own,
+  typed as the primitive, beside the value's node: we drop those from results, so that
+  extraction indexes each primitive value once and extension-only primitives not at
+  all, as the fast path does. Inside an expression fhirpathpy still sees two nodes
+  (``where(family='X')`` misses a family with a ``_family``; ``fastpath.py`` does not).
 
 fhirpathpy keeps per-call state in globals: do not call it from several threads.
 """
@@ -27,7 +32,7 @@ from functools import lru_cache
 import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode, TypeInfo
 
-from server.search.extract.model import R4
+from server.search.extract.model import R4, is_primitive
 from server.search.extract.reference import target_type
 from server.search.registry import split_union
 
@@ -81,6 +86,8 @@ def compile_fallback(expression: str) -> Callable[[dict], list[Node]]:
             TypeInfo.model = R4
             for node in branch(root, {}):
                 if isinstance(node, ResourceNode):
+                    if type(node.data) is dict and node.path and is_primitive(node.path):
+                        continue  # a "_x" object fhirpathpy made a node of its own: no value
                     out.append((node.path, node.data))
                 elif (kind := _system_type(node)) is not None:
                     out.append((kind, node))

@@ -16,10 +16,20 @@ simple paths, so we compile this subset to closures over (type, value) lists:
 
 Anything else (``or``, ``%vars``, other functions...) returns None from ``compile_fast``
 and goes to fhirpathpy. Semantics follow fhirpathpy's, node for node (types from
-the same model, ``_element`` primitive extensions read too), so both evaluators give
-identical rows; ``tests/search/test_extract.py`` checks it. ``as`` filters like
-``ofType`` (R4 applies it to choice elements of repeating parents, where strict
-FHIRPath would fail); ``fallback.py`` reads R4's ``as`` shapes the same way.
+the same model), so both evaluators give identical rows; ``tests/search/test_extract.py``
+checks it. ``as`` filters like ``ofType`` (R4 applies it to choice elements of repeating
+parents, where strict FHIRPath would fail); ``fallback.py`` reads R4's ``as`` shapes the
+same way.
+
+One exception: a primitive with a ``_`` sibling (``"birthDate": "1974-12-25",
+"_birthDate": {"extension": [...]}``; arrays pair by index, ``"given": ["A", "B"],
+"_given": [null, {...}]``) is ONE node, as FHIRPath has it, where fhirpathpy makes two
+(the value, and the ``_`` object as a second node of the same type). That node is a
+``Primitive``: a plain ``(type, value)`` tuple to every reader, with the ``_`` object in
+``.element`` for ``.extension``/``.id`` to walk into; ``value`` is None when only the
+extension is there (``"_gender": {...}`` alone), which extraction indexes as nothing and
+``=``/``!=``/``and`` read as empty. So ``where(family='X')``, ``gender = 'male'`` and
+``first()`` see the primitive once; ``fallback.py`` drops fhirpathpy's ``_`` nodes.
 """
 
 from __future__ import annotations
@@ -66,6 +76,43 @@ def _tokenize(expression: str) -> list[tuple[str, str]]:
     return tokens
 
 
+# -- nodes ------------------------------------------------------------------------------
+
+
+class Primitive(tuple):
+    """A primitive node with a ``_x`` sibling: ``(type, value or None)``, and ``element``,
+    the ``_x`` object (its ``id`` and ``extension``). Unpacks, compares and slices as the
+    plain ``(type, value)`` tuple, so converters and callers need not know about it."""
+
+    element: dict
+
+    def __new__(cls, ntype: str, value: object, element: dict) -> Primitive:
+        node = tuple.__new__(cls, (ntype, value))
+        node.element = element
+        return node
+
+
+def _with_elements(ctype: str, found: object, extra: object) -> list[Node]:
+    """The nodes of a primitive member that has a ``_`` sibling: one per value, paired by
+    index in arrays (``null`` fills the gaps on either side); an ``_x`` entry that is an
+    object makes that node a ``Primitive``, with a None value when only it is there."""
+    if type(found) is not list and type(extra) is not list:
+        pairs = ((found, extra),)
+    else:
+        values = found if type(found) is list else ([] if found is None else [found])
+        elements = extra if type(extra) is list else [extra]
+        if len(values) < len(elements):
+            values = values + [None] * (len(elements) - len(values))
+        pairs = zip(values, elements + [None] * (len(values) - len(elements)))
+    out: list[Node] = []
+    for v, e in pairs:
+        if type(e) is dict and e:
+            out.append(Primitive(ctype, v, e))
+        elif v is not None:
+            out.append((ctype, v))
+    return out
+
+
 # -- steps ------------------------------------------------------------------------------
 
 
@@ -75,27 +122,30 @@ def _member(key: str) -> Step:
     def step(nodes: list[Node]) -> list[Node]:
         out: list[Node] = []
         append = out.append
-        for ntype, value in nodes:
+        for node in nodes:
+            ntype, value = node
             if type(value) is not dict:
-                continue
+                if type(node) is not Primitive:
+                    continue
+                value = node.element  # a primitive's own members: extension, id
             spec = specs.get(ntype)
             if spec is None:
                 spec = specs[ntype] = member_spec(ntype, key)
             for jkey, ukey, ctype in spec:
                 found = value.get(jkey)
                 extra = value.get(ukey) if ukey else None  # "_x": a primitive's id/extensions
-                if found is None and extra is None:
+                if extra is not None:
+                    out += _with_elements(ctype, found, extra)
+                    break
+                if found is None:
                     continue
-                for item in (found, extra) if extra is not None else (found,):
-                    if type(item) is not list:
-                        item = (item,)
-                    for v in item:
-                        if v is None:
-                            continue
-                        if ctype == "Resource" and type(v) is dict and "resourceType" in v:
-                            append((v["resourceType"], v))  # contained / Bundle.entry.resource
-                        else:
-                            append((ctype, v))
+                for v in found if type(found) is list else (found,):
+                    if v is None:
+                        continue
+                    if ctype == "Resource" and type(v) is dict and "resourceType" in v:
+                        append((v["resourceType"], v))  # contained / Bundle.entry.resource
+                    else:
+                        append((ctype, v))
                 break  # a choice element holds one type only
         return out
 
@@ -198,8 +248,8 @@ def _compare(operand: Step, negate: bool, literal: object) -> Step:
 
     def step(nodes: list[Node]) -> list[Node]:
         found = operand(nodes)
-        if not found:
-            return []
+        if not found or len(found) == 1 and found[0][1] is None:
+            return []  # empty, or a primitive with only an extension: no value to compare
         equal = len(found) == 1 and type(found[0][1]) is type(literal) and found[0][1] == literal
         return [("boolean", equal != negate)]
 
@@ -207,7 +257,7 @@ def _compare(operand: Step, negate: bool, literal: object) -> Step:
 
 
 def _boolean(operand: list[Node]) -> bool | None:
-    if not operand:
+    if not operand or len(operand) == 1 and operand[0][1] is None:  # None: extension only
         return None
     if len(operand) == 1 and type(operand[0][1]) is bool:
         return operand[0][1]
