@@ -14,11 +14,11 @@ from starlette.responses import Response
 
 from .. import jsonio
 from ..errors import BadRequest, FhirError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from .interactions import JSON_PATCH
 from .outcome import Answer, informational
 from .shaping import shape
 
 FHIR_JSON = "application/fhir+json"
-JSON_PATCH = "application/json-patch+json"
 MEDIA_TYPE = f"{FHIR_JSON}; charset=utf-8"
 _JSON_FORMATS = {"json", FHIR_JSON, "application/json", "text/json"}
 _OTHER_FORMATS = {"xml", "application/fhir+xml", "application/xml", "text/xml", "ttl", "application/fhir+turtle",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .. import jsonio
+from ..api.interactions import JSON_PATCH
 from ..errors import BadRequest
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -37,7 +38,7 @@ class EntryRequest:
         resource = self.resource or {}
         if resource.get("resourceType") == "Binary":
             try:
-                return "application/json-patch+json", jsonio.loads(base64.b64decode(resource.get("data", "")))
+                return JSON_PATCH, jsonio.loads(base64.b64decode(resource.get("data", "")))
             except ValueError as exc:
                 raise BadRequest(f"Bundle.entry[{self.index}]: the Binary does not hold a JSON Patch") from exc
         return "application/fhir+json", resource
