@@ -88,8 +88,13 @@ def run(uow, query: SearchQuery, *, page_size: int, cursor: list | None = None,
         page = paging.page(uow, query, page_size, cursor, deadline.applied)
         result = SearchResult(query, next=page.next, previous=page.previous, first=page.first)
         result.matches = page.matches if page.matches is not None else uow.read_many(page.pids)
-        if query.total != "none":
-            result.total = page.total if page.total is not None else _count(uow, query)
+        # Bundle.total when it comes free (the last page, a snapshot); counting every match
+        # of a broad search costs as much as the search itself, so only on _total=accurate
+        # or estimate.
+        if page.total is not None and query.total != "none":
+            result.total = page.total
+        elif query.total in ("accurate", "estimate"):
+            result.total = _count(uow, query)
         if query.includes or query.revincludes:
             result.included = uow.read_many(resolve_includes(uow.conn, page.pids, query))
     return result

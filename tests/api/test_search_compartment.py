@@ -45,9 +45,9 @@ def test_compartment_of_one_type(fhir):
     assert matches(fhir.get("/Patient/p2/Observation")) == ["Observation/o2", "Observation/o3"]
     assert matches(fhir.get("/Patient/p1/Observation", params={"code": f"{LOINC}|1-1"})) == ["Observation/o1"]
     assert matches(fhir.get("/Patient/nobody/Observation")) == []
-    bundle = fhir.get("/Patient/p1/Observation", params={"_count": "1"}).json()
+    bundle = fhir.get("/Patient/p1/Observation", params={"_count": "1", "_total": "accurate"}).json()
     assert bundle["total"] == 2
-    assert bundle["link"][0]["url"].endswith("/fhir/Patient/p1/Observation?_count=1")
+    assert bundle["link"][0]["url"].endswith("/fhir/Patient/p1/Observation?_count=1&_total=accurate")
     next_url = next(lk["url"] for lk in bundle["link"] if lk["relation"] == "next")
     assert "/fhir/Patient/p1/Observation?" in next_url
     assert len(matches(fhir.get(next_url))) == 1

@@ -45,7 +45,7 @@ def walk(fhir, first: dict, between_pages) -> list[str]:
 @pytest.mark.parametrize("sort", [None, "_id", "-_id", "_lastUpdated", "-_lastUpdated", "family", "-family"])
 def test_pages_never_repeat_or_skip_while_others_write(fhir, sort):
     patients = [create(fhir, f"F{i:02d}") for i in range(10)]
-    params = {"_count": "3", **({"_sort": sort} if sort else {})}
+    params = {"_count": "3", "_total": "accurate", **({"_sort": sort} if sort else {})}
     first = fhir.get("/Patient", params=params).json()
     assert first["total"] == 10
     served_first = set(page_ids(first))
@@ -132,7 +132,7 @@ def test_expired_snapshot_is_410(fhir, server):
 def test_paged_search_inside_a_bundle(fhir, kind):
     for i in range(3):
         create(fhir, f"F{i}")
-    entries = [{"request": {"method": "GET", "url": f"Patient?_sort={sort}&_count=1"}} for sort in ("family", "_id")]
+    entries = [{"request": {"method": "GET", "url": f"Patient?_sort={sort}&_count=1&_total=accurate"}} for sort in ("family", "_id")]
     response = fhir.post("", json={"resourceType": "Bundle", "type": kind, "entry": entries})
     assert response.status_code == 200, response.text
     for entry in response.json()["entry"]:
