@@ -3,6 +3,7 @@
     .venv/bin/python -m tests.bench.run                      # full run, both backends (~2-3 min)
     .venv/bin/python -m tests.bench.run --quick              # smoke run (< 2 min)
     .venv/bin/python -m tests.bench.run --backends sqlite --profile
+    .venv/bin/python -m tests.bench.run --search --sizes 10000,100000,1000000   # search benchmark (search.py)
 
 See tests/bench/README.md for what each figure means.
 """
@@ -241,9 +242,24 @@ def parse_args(argv=None):
                         help="backend to profile on (default: postgresql if run, else sqlite)")
     parser.add_argument("--profile-bundles", type=int,
                         help="bundles for the profile: half timed plain, half profiled (full 20)")
-    parser.add_argument("--output", type=Path, default=HERE / "results.md", help="markdown report (results.md)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="markdown report (results.md; with --search: search-results.md)")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files and the PostgreSQL schema")
+    search = parser.add_argument_group("search benchmark (--search; see tests/bench/search.py)")
+    search.add_argument("--search", action="store_true",
+                        help="run the search benchmark instead: clinical queries at several database sizes")
+    search.add_argument("--sizes", type=_ints, default=[10_000, 100_000, 1_000_000],
+                        help="resources per database (default 10000,100000,1000000)")
+    search.add_argument("--reload", action="store_true", help="load the databases again even if cached")
+    search.add_argument("--load-workers", type=int, default=2, help="loading processes on PostgreSQL (2)")
+    search.add_argument("--load-batch", type=int, default=2000, help="resources per loading transaction (2000)")
+    search.add_argument("--iterations", type=int, default=100, help="measured requests per query (100)")
+    search.add_argument("--warmup", type=int, default=10, help="uncounted requests per query first (10)")
+    search.add_argument("--samples", type=int, default=200, help="Patients sampled for query values (200)")
+    search.add_argument("--budget", type=float, default=60.0, help="seconds per query before stopping early (60)")
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = HERE / ("search-results.md" if args.search else "results.md")
     defaults = QUICK if args.quick else FULL
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -257,6 +273,10 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.search:
+        from .search import run as run_search
+
+        return run_search(args)
     pg_base = os.environ.get("PASSERELLE_BENCH_DATABASE_URL", DEFAULT_PG)
     workdir = Path(tempfile.mkdtemp(prefix="passerelle-bench-"))
     load_before = _loadavg()
