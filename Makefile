@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test bench clean
+.PHONY: install run demo test bench bench-search clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: install  ## SQLite always; PostgreSQL too when PASSERELLE_TEST_DATABASE_UR
 
 bench: install  ## figures side by side on SQLite and PostgreSQL (see tests/bench/README.md)
 	$(BIN)/python -m tests.bench.run
+
+bench-search: install  ## search latency at 10k/100k/1M (loads once, keeps the databases; see tests/bench/README.md)
+	$(BIN)/python -m tests.bench.run --search --sizes 10000,100000,1000000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -627,8 +627,8 @@ def _backend_table(backend: str, cells: list[Cell]) -> list[str]:
                   "no total). Growth: p50 at "
                   f"{_size_label(large.target.size)} ÷ p50 at "
                   f"{_size_label(small.target.size)}; the exponent e solves growth = {ratio:g}^e (0: flat, "
-                  "1: linear in the database size); e ≥ 0.6 is flagged as roughly linear. A query whose "
-                  "Bundle.total grows with the size does more work by nature (the total is counted exactly)."
+                  "1: linear in the database size); e ≥ 0.6 is flagged as roughly linear. A query whose matches "
+                  "grow with the size (see Bundle.total) does more work by nature."
               + (f" Flagged: {', '.join(flagged)}." if flagged else ""), ""]
     return lines
 
