@@ -89,6 +89,8 @@ def live_server(request, tmp_path_factory):
 
 def empty_store(ctx: AppContext) -> None:
     """Empty every table, waiting for any write still in flight from the previous test."""
+    if ctx.reindexer is not None:
+        ctx.reindexer.wait_all(timeout=60)  # a $reindex a previous test started holds row locks
     tables = [t.name for t in Base.metadata.sorted_tables]
     with ctx.store.engine.execution_options(**WRITE).begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -118,6 +118,11 @@ class Reindexer:
         for thread in list(self._threads.values()):
             thread.join(timeout)
 
+    def wait_all(self, timeout: float | None = None) -> None:
+        """Let every job this worker runs finish (tests emptying the store between cases)."""
+        for thread in list(self._threads.values()):
+            thread.join(timeout)
+
     def wait(self, job_id: str, timeout: float | None = None) -> None:
         thread = self._threads.get(job_id)
         if thread is not None:
