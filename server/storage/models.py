@@ -162,3 +162,16 @@ class IdxUri(IndexRow, Base):
     __tablename__ = "idx_uri"
     uri: Mapped[str] = mapped_column(String(1024))
     __table_args__ = (Index(None, "resource_type", "param", "uri"),)
+
+
+# The index table of each SearchParameter type: the one place both the writer
+# (storage.repository) and the query builder (search.sql) look it up.
+INDEX_TABLES = {
+    "string": IdxString.__table__,
+    "token": IdxToken.__table__,
+    "date": IdxDate.__table__,
+    "number": IdxNumber.__table__,
+    "quantity": IdxQuantity.__table__,
+    "reference": IdxReference.__table__,
+    "uri": IdxUri.__table__,
+}

@@ -23,26 +23,18 @@ from .. import jsonio
 from ..errors import Conflict, Gone, NotFound, PreconditionFailed
 from ..search import index_rows as ix
 from . import db
-from .models import (
-    IdxDate,
-    IdxNumber,
-    IdxQuantity,
-    IdxReference,
-    IdxString,
-    IdxToken,
-    IdxUri,
-    Resource,
-    ResourceVersion,
-)
+from .models import INDEX_TABLES as TABLES_BY_TYPE
+from .models import Resource, ResourceVersion
 
+# Row class -> its idx_* table (StringIndex -> idx_string ...).
 INDEX_TABLES = {
-    ix.StringIndex: IdxString.__table__,
-    ix.TokenIndex: IdxToken.__table__,
-    ix.DateIndex: IdxDate.__table__,
-    ix.NumberIndex: IdxNumber.__table__,
-    ix.QuantityIndex: IdxQuantity.__table__,
-    ix.ReferenceIndex: IdxReference.__table__,
-    ix.UriIndex: IdxUri.__table__,
+    ix.StringIndex: TABLES_BY_TYPE["string"],
+    ix.TokenIndex: TABLES_BY_TYPE["token"],
+    ix.DateIndex: TABLES_BY_TYPE["date"],
+    ix.NumberIndex: TABLES_BY_TYPE["number"],
+    ix.QuantityIndex: TABLES_BY_TYPE["quantity"],
+    ix.ReferenceIndex: TABLES_BY_TYPE["reference"],
+    ix.UriIndex: TABLES_BY_TYPE["uri"],
 }
 _STRING_LIMIT = 255  # idx_string columns are VARCHAR(255)
 _PID_BLOCK = 50

@@ -28,25 +28,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
-from server.storage.models import (
-    IdxDate,
-    IdxNumber,
-    IdxQuantity,
-    IdxReference,
-    IdxString,
-    IdxToken,
-    IdxUri,
-)
-
-TABLES = {
-    "string": IdxString.__table__,
-    "token": IdxToken.__table__,
-    "date": IdxDate.__table__,
-    "number": IdxNumber.__table__,
-    "quantity": IdxQuantity.__table__,
-    "reference": IdxReference.__table__,
-    "uri": IdxUri.__table__,
-}
+from server.storage.models import INDEX_TABLES as TABLES
 
 
 @dataclass(frozen=True)
