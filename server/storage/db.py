@@ -26,7 +26,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     # psycopg prepares a statement after 5 runs, and PostgreSQL may then keep a generic
     # plan that ignores the values: patient+code+date at 1M went from 11 ms to 2 s.
     # Search selectivity depends on the values, so always plan with them.
-    options = "-c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan"
+    # Options the URL gives (``?options=-csearch_path=...``: the benchmarks' own schema) are
+    # kept: connect_args would otherwise replace them.
+    options = " ".join(filter(None, ("-c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan",
+                                     make_url(url).query.get("options"))))
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                          connect_args={"options": options})
 
