@@ -2,8 +2,8 @@
 
 uvicorn's own access log prints the query string, and FHIR query strings carry names,
 birth dates and identifiers. This one logs one structured line per request with the
-method, the path (resource types and ids only), the parameter NAMES, the status and
-the duration.
+method, the path (resource types and ids only), the parameter NAMES, the status, the
+duration and the OAuth client_id of the token.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ class AccessLog:
         finally:
             query = scope.get("query_string", b"").decode("latin-1")
             names = sorted({name for name, _ in parse_qsl(query, keep_blank_values=True)})
+            access = scope.get("passerelle.access")  # set by server.authz.middleware
             log.info(jsonio.dumps({
                 "method": scope["method"], "path": scope["path"], "params": names, "status": status,
                 "ms": round((time.monotonic() - started) * 1000, 1),
+                "client": access.client_id if access is not None else None,  # an id, never a name
             }).decode())

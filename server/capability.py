@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from starlette.requests import Request
 
 from .api.negotiation import base_url
+from .auth.urls import AUTH_PREFIX
 from .operations import OPERATIONS
 from .search.compartment import COMPARTMENTS
 
@@ -57,6 +58,25 @@ def _resource(ctx, resource_type: str) -> dict:
     return entry
 
 
+def _security(ctx, request: Request) -> dict:
+    """SMART App Launch: the service coding and the oauth-uris extension (the same
+    endpoints as ``.well-known/smart-configuration``)."""
+    if ctx.settings.auth == "disabled":
+        return {"cors": True, "description": "Authorization is DISABLED on this server (development only)."}
+    root = str(request.base_url).rstrip("/") + AUTH_PREFIX
+    uris = [{"url": name, "valueUri": f"{root}/{name}"} for name in ("authorize", "token", "introspect", "revoke")]
+    return {
+        "cors": True,
+        "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                 "code": "SMART-on-FHIR"}],
+                     "text": "OAuth2 using the SMART App Launch 2 profile"}],
+        "extension": [{"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                       "extension": uris}],
+        "description": "SMART App Launch 2 (scopes v1 and v2, patient/user/system) and Backend Services; "
+                       "discovery at .well-known/smart-configuration",
+    }
+
+
 def capability_statement(ctx, request: Request) -> dict:
     return {
         "resourceType": "CapabilityStatement",
@@ -75,6 +95,7 @@ def capability_statement(ctx, request: Request) -> dict:
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
                 "compartment": [f"http://hl7.org/fhir/CompartmentDefinition/{c.lower()}" for c in COMPARTMENTS],
                 "operation": _operations("system"),
+                "security": _security(ctx, request),
             }
         ],
     }

@@ -23,7 +23,7 @@ def add_arguments(parser) -> None:
     add.add_argument("--scope", action="append", default=[],
                      help="allowed scopes, e.g. 'patient/*.rs openid fhirUser' (repeatable)")
     add.add_argument("--jwks", help="file holding the client's public JWKS (private_key_jwt)")
-    add.add_argument("--jwks-uri", help="URL of the client's JWKS (not fetched yet: prefer --jwks)")
+    add.add_argument("--jwks-uri", help="URL of the client's JWKS (fetched and cached; fetched again for a new kid)")
     add.add_argument("--launch", action="append", default=[], choices=registry.LAUNCH_KINDS,
                      help="what the client may do (repeatable)")
     add.add_argument("--name", help="display name shown on the consent page")

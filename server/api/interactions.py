@@ -12,6 +12,8 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl
 
 from .. import patch as fhir_patch
+from ..authz.access import current
+from ..authz.guard import check_instance, check_written
 from ..errors import BadRequest, MultipleMatches, NotFound, PreconditionFailed, Unprocessable
 from ..search.service import find_ids
 from ..storage.repository import UnitOfWork
@@ -58,12 +60,15 @@ def create(uow: UnitOfWork, resource_type: str, resource: dict, *, if_none_exist
             raise MultipleMatches(f"If-None-Exist '{if_none_exist}' matches more than one {resource_type}")
         if matches:
             return Answer(200, uow.read(resource_type, matches[0][0]))
+    current().require("c", resource_type)
     # R4 3.1.0.5: the server ignores any id the client put in a create.
     stored = uow.create(resource, fhir_id=fhir_id)
+    check_written(uow, "c", resource_type, stored.id)
     return Answer(201, stored, location=_location(stored))
 
 
 def read(uow: UnitOfWork, resource_type: str, fhir_id: str) -> Answer:
+    check_instance(uow, "r", resource_type, fhir_id)
     return Answer(200, uow.read(resource_type, fhir_id))
 
 
@@ -87,6 +92,7 @@ def not_modified(answer: Answer, *, if_none_match: str | None = None,
 def vread(uow: UnitOfWork, resource_type: str, fhir_id: str, version_id: str) -> Answer:
     if not version_id.isdigit():
         raise NotFound(f"{resource_type}/{fhir_id}/_history/{version_id} is not known")
+    check_instance(uow, "r", resource_type, fhir_id)
     return Answer(200, uow.vread(resource_type, fhir_id, int(version_id)))
 
 
@@ -98,8 +104,21 @@ def update(uow: UnitOfWork, resource_type: str, fhir_id: str, resource: dict, *,
             f"The resource id ({resource.get('id')!r}) must match the id in the URL ({fhir_id!r})",
             expression=f"{resource_type}.id",
         )
+    letter = _check_replace(uow, resource_type, fhir_id)
     stored, created = uow.update(resource, fhir_id, if_match=parse_etag(if_match))
+    check_written(uow, letter, resource_type, fhir_id)
     return Answer(201 if created else 200, stored, location=_location(stored))
+
+
+def _check_replace(uow: UnitOfWork, resource_type: str, fhir_id: str) -> str:
+    """An update of a resource the token can see needs 'u'; an update-as-create, 'c'."""
+    if current().internal:
+        return "u"
+    if uow.pid_of(resource_type, fhir_id) is None:
+        current().require("c", resource_type)
+        return "c"
+    check_instance(uow, "u", resource_type, fhir_id)
+    return "u"
 
 
 def conditional_update(uow: UnitOfWork, resource_type: str, query: str, resource: dict, *,
@@ -122,6 +141,9 @@ def conditional_update(uow: UnitOfWork, resource_type: str, query: str, resource
 
 
 def delete(uow: UnitOfWork, resource_type: str, fhir_id: str, *, if_match: str | None = None) -> Answer:
+    current().require("d", resource_type)
+    if uow.pid_of(resource_type, fhir_id) is not None:
+        check_instance(uow, "d", resource_type, fhir_id)
     stored = uow.delete(resource_type, fhir_id, if_match=parse_etag(if_match))
     if stored is None:
         return Answer(200, body=informational(f"{resource_type}/{fhir_id} did not exist or was already deleted"))
@@ -139,14 +161,15 @@ def conditional_delete(uow: UnitOfWork, resource_type: str, query: str) -> Answe
 
 def patch(uow: UnitOfWork, resource_type: str, fhir_id: str, content_type: str, document, *,
           if_match: str | None = None) -> Answer:
-    current = uow.read(resource_type, fhir_id)
+    check_instance(uow, "u", resource_type, fhir_id)
+    existing = uow.read(resource_type, fhir_id)
     expected = parse_etag(if_match)
-    if expected is not None and expected != current.version_id:
+    if expected is not None and expected != existing.version_id:
         raise PreconditionFailed(
             f"Version conflict on {resource_type}/{fhir_id}: If-Match asks for version {expected}, "
-            f"the current version is {current.version_id}"
+            f"the current version is {existing.version_id}"
         )
-    resource = current.resource()
+    resource = existing.resource()
     if content_type == JSON_PATCH:
         if not isinstance(document, list):
             raise BadRequest("A JSON Patch document is a JSON array of operations")
@@ -157,7 +180,8 @@ def patch(uow: UnitOfWork, resource_type: str, fhir_id: str, content_type: str, 
         patched = fhir_patch.apply_fhirpath_patch(resource, document)
     if not isinstance(patched, dict) or patched.get("resourceType") != resource_type or patched.get("id") != fhir_id:
         raise Unprocessable("A patch may not change the resource's type or id", expression=f"{resource_type}.id")
-    stored, _ = uow.update(patched, fhir_id, if_match=current.version_id, method="PATCH")
+    stored, _ = uow.update(patched, fhir_id, if_match=existing.version_id, method="PATCH")
+    check_written(uow, "u", resource_type, fhir_id)
     return Answer(200, stored, location=_location(stored))
 
 

@@ -1,7 +1,8 @@
 """Client authentication at the token, introspection and revocation endpoints.
 
 Confidential clients: ``private_key_jwt`` (RFC 7523, SMART Backend Services), signed RS384
-or ES384 with a key of the client's registered JWKS chosen by ``kid``. joserfc (like
+or ES384 with a key of the client's JWKS chosen by ``kid`` (registered inline, or
+fetched from its ``jwks_uri`` and cached: server.auth.remote_keys). joserfc (like
 authlib's JWT layer) only accepts its "recommended" algorithms (HS256, RS256, ES256)
 unless told otherwise, so the allowed algorithms are listed explicitly; every claim
 check stays. Public clients identify themselves by ``client_id`` (PKCE protects them).
@@ -18,6 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy.exc import IntegrityError
 
+from . import remote_keys
 from .errors import OAuthError, invalid_client
 from .models import OAuthClient, UsedJti
 from .registry import get_client
@@ -70,13 +72,17 @@ def _private_key_jwt(ctx, assertion: str, client_id: str | None, token_url: str)
 def _client_key(client: OAuthClient, kid):
     if not kid:
         raise invalid_client("client_assertion header has no kid")
-    if not client.jwks:
-        # jwks_uri retrieval is not implemented yet: no network fetch from the token endpoint.
-        raise invalid_client("the client's jwks_uri cannot be fetched yet; register its JWKS inline")
-    try:
-        key_set = KeySet.import_key_set(json.loads(client.jwks))
-    except (JoseError, ValueError):
-        raise invalid_client("the client's registered JWKS is unusable") from None
+    if client.jwks:
+        try:
+            key_set = KeySet.import_key_set(json.loads(client.jwks))
+        except (JoseError, ValueError):
+            raise invalid_client("the client's registered JWKS is unusable") from None
+    elif client.jwks_uri:
+        key_set = remote_keys.key_set(client.jwks_uri, kid)
+        if key_set is None:
+            raise invalid_client("the client's jwks_uri could not be fetched")
+    else:
+        raise invalid_client("the client has no registered keys")
     for key in key_set.keys:
         if key.kid == kid:
             return key

@@ -12,7 +12,9 @@ from .urls import endpoint, issuer
 
 router = APIRouter()
 
-CAPABILITIES = ["launch-standalone", "client-public", "client-confidential-asymmetric", "context-standalone-patient",
+CAPABILITIES = ["launch-standalone", "launch-ehr", "client-public", "client-confidential-asymmetric",
+                "context-standalone-patient", "context-standalone-encounter", "context-ehr-patient",
+                "context-ehr-encounter",
                 "permission-offline", "permission-online", "permission-patient", "permission-user",
                 "permission-v1", "permission-v2", "sso-openid-connect", "authorize-post"]
 GRANT_TYPES = ["authorization_code", "client_credentials", "refresh_token"]

@@ -60,14 +60,14 @@ def authorization_code(ctx, form, client: OAuthClient, where: Where) -> dict:
     if user is None:
         raise OAuthError("invalid_grant", "the user who authorized this code no longer exists")
     granted = row.scope.split()
-    body = _user_tokens(ctx, client, where, granted, user, row.patient)
+    body = _user_tokens(ctx, client, where, granted, user, row.patient, row.encounter)
     if "openid" in granted:
         body["id_token"] = issue_id_token(ctx, issuer=where.issuer, client_id=client.client_id,
                                           subject=user.username,
                                           fhir_user=_absolute(where, user.fhir_user) if "fhirUser" in granted else None,
                                           nonce=row.nonce)
     if "offline_access" in granted or "online_access" in granted:
-        body["refresh_token"] = _new_refresh_token(ctx, client, user, granted, row.patient)
+        body["refresh_token"] = _new_refresh_token(ctx, client, user, granted, row.patient, row.encounter)
     return body
 
 
@@ -85,12 +85,12 @@ def refresh_token(ctx, form, client: OAuthClient, where: Where) -> dict:
     # A refresh can narrow the grant, never widen it.
     if not scope_rules.narrower(requested, original):
         raise OAuthError("invalid_scope", "a refresh may only narrow the scopes originally granted")
-    body = _user_tokens(ctx, client, where, requested, user, row.patient)
+    body = _user_tokens(ctx, client, where, requested, user, row.patient, row.encounter)
     body["refresh_token"] = presented  # not rotated: it keeps the original grant's expiry and scopes
     return body
 
 
-def _user_tokens(ctx, client, where, granted, user, patient) -> dict:
+def _user_tokens(ctx, client, where, granted, user, patient, encounter=None) -> dict:
     token, lifetime = issue_access_token(ctx, issuer=where.issuer, audience=where.audience,
                                         client_id=client.client_id, scopes=granted, subject=user.username,
                                         patient=patient, fhir_user=_absolute(where, user.fhir_user))
@@ -98,6 +98,9 @@ def _user_tokens(ctx, client, where, granted, user, patient) -> dict:
             "scope": scope_rules.render(granted)}
     if patient:
         body["patient"] = patient
+    if encounter:
+        body["encounter"] = encounter
+        body["fhirContext"] = [{"reference": f"Encounter/{encounter}"}]  # SMART 2.2 shape
     return body
 
 
@@ -108,11 +111,11 @@ def _absolute(where: Where, reference: str | None) -> str | None:
     return f"{where.audience}/{reference}"
 
 
-def _new_refresh_token(ctx, client, user, granted, patient) -> str:
+def _new_refresh_token(ctx, client, user, granted, patient, encounter=None) -> str:
     token = secrets.token_urlsafe(32)
     with session(ctx, write=True) as s:
         s.add(RefreshToken(token_hash=digest(token), client_id=client.client_id, username=user.username,
-                           scope=" ".join(granted), patient=patient,
+                           scope=" ".join(granted), patient=patient, encounter=encounter,
                            expires=now() + timedelta(days=ctx.settings.auth_refresh_token_days)))
     return token
 

@@ -1,4 +1,4 @@
-"""Tables of the authorization server (migration 0006).
+"""Tables of the authorization server (migrations 0006, 0008).
 
 Secrets that a database reader could replay (authorization codes, refresh tokens) are
 stored as SHA-256 digests only; access tokens are signed JWTs and are not stored at all:
@@ -47,6 +47,7 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     nonce: Mapped[str | None] = mapped_column(String(255), nullable=True)
     patient: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    encounter: Mapped[str | None] = mapped_column(String(64), nullable=True)  # launch context (0008)
     expires: Mapped[datetime] = mapped_column(DateTime)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -58,6 +59,7 @@ class RefreshToken(Base):
     username: Mapped[str | None] = mapped_column(String(128), nullable=True)
     scope: Mapped[str] = mapped_column(Text)
     patient: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    encounter: Mapped[str | None] = mapped_column(String(64), nullable=True)
     expires: Mapped[datetime] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import authorize, discovery, introspect, revoke, token
+from . import authorize, discovery, introspect, launch, revoke, token
 
 router = APIRouter()
-for module in (discovery, authorize, token, introspect, revoke):
+for module in (discovery, authorize, token, introspect, revoke, launch):
     router.include_router(module.router)

@@ -15,7 +15,7 @@ from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 _RESOURCE_SCOPE = re.compile(r"^(patient|user|system)/(\*|[A-Za-z]+)\.([a-z*]+)(\?.*)?$")
 _V1 = {"read": "rs", "write": "cud", "*": "cruds"}
 
-SUPPORTED = ["openid", "fhirUser", "launch", "launch/patient", "offline_access", "online_access",
+SUPPORTED = ["openid", "fhirUser", "launch", "launch/patient", "launch/encounter", "offline_access", "online_access",
              "patient/*.rs", "user/*.rs", "system/*.rs", "patient/*.cruds", "user/*.cruds", "system/*.cruds",
              "patient/*.read", "user/*.read", "system/*.read"]
 
@@ -28,7 +28,8 @@ def render(scopes: list[str]) -> str:
     return list_to_scope(scopes)
 
 
-def _resource(scope: str):
+def resource_scope(scope: str) -> tuple[str, str, set[str], str] | None:
+    """``patient/Observation.rs?category=x`` -> ("patient", "Observation", {"r", "s"}, "?category=x")."""
     m = _RESOURCE_SCOPE.match(scope)
     if not m:
         return None
@@ -42,7 +43,7 @@ def _resource(scope: str):
 def covers(allowed: str, requested: str) -> bool:
     if allowed == requested:
         return True
-    a, r = _resource(allowed), _resource(requested)
+    a, r = resource_scope(allowed), resource_scope(requested)
     if not a or not r:
         return False
     return (a[0] == r[0] and a[1] in ("*", r[1]) and r[2] <= a[2]

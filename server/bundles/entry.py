@@ -31,6 +31,7 @@ class EntryRequest:
     if_none_match: str | None = None
     if_modified_since: str | None = None
     existing_id: str | None = None  # set when ifNoneExist matched
+    operation: str | None = None  # "$name" entries (e.g. POST Patient/$merge): the name, without $
 
     def patch_document(self) -> tuple[str, object]:
         """PATCH entries carry a Parameters resource (FHIRPath Patch) or a Binary
@@ -61,7 +62,7 @@ def parse_entry(index: int, entry: dict, resource_types: frozenset[str], base: s
                        if_match=request.get("ifMatch"), if_none_exist=request.get("ifNoneExist"),
                        if_none_match=request.get("ifNoneMatch"), if_modified_since=request.get("ifModifiedSince"))
     _parse_url(req, resource_types)
-    if method in ("POST", "PUT") and resource.get("resourceType") != req.resource_type:
+    if method in ("POST", "PUT") and req.operation is None and resource.get("resourceType") != req.resource_type:
         raise BadRequest(f"{where}: the resource is a {resource.get('resourceType')!r}, the url names "
                          f"{req.resource_type!r}", expression=f"{where}.resource")
     return req
@@ -77,6 +78,9 @@ def _parse_url(req: EntryRequest, resource_types: frozenset[str]) -> None:
         raise BadRequest(f"{where}: {req.url!r} is not on this server", expression=where)
     segments = [s for s in parts.path.split("/") if s]
     req.query = parts.query if ("?" in url) else None
+    if segments and segments[-1].startswith("$"):
+        _parse_operation(req, segments, resource_types)
+        return
     if not segments:
         if req.method not in ("GET", "HEAD"):
             raise BadRequest(f"{where}: {req.method} needs a resource type", expression=where)
@@ -104,3 +108,18 @@ def _parse_url(req: EntryRequest, resource_types: frozenset[str]) -> None:
         raise BadRequest(f"{where}: {req.method} needs Type/id or search criteria", expression=where)
     if req.method == "POST" and (req.fhir_id or req.history):
         raise BadRequest(f"{where}: POST takes a resource type only", expression=where)
+
+
+def _parse_operation(req: EntryRequest, segments: list[str], resource_types: frozenset[str]) -> None:
+    """``$name``, ``Type/$name`` or ``Type/id/$name``, by POST (a Parameters or a resource
+    as body) or GET (parameters in the query)."""
+    where = f"Bundle.entry[{req.index}].request.url"
+    if req.method not in ("GET", "POST") or len(segments) > 3:
+        raise BadRequest(f"{where}: an operation is invoked by GET or POST on [Type/[id/]]$name", expression=where)
+    req.operation = segments[-1][1:]
+    if len(segments) > 1:
+        if segments[0] not in resource_types:
+            raise BadRequest(f"{where}: unknown resource type {segments[0]!r}", expression=where)
+        req.resource_type = segments[0]
+    if len(segments) == 3:
+        req.fhir_id = segments[1]

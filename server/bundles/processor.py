@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from ..api import history, interactions, search
 from ..api.outcome import Answer
 from ..context import AppContext
-from ..errors import BadRequest, FhirError, PreconditionFailed
+from ..errors import BadRequest, FhirError, MethodNotAllowed, PreconditionFailed
 from ..storage.repository import UnitOfWork, format_instant
 from .build import bundle, resource_fragment
 from .entry import EntryRequest, parse_entry
@@ -98,6 +98,8 @@ def _resolve_identities(uow: UnitOfWork, requests: list[EntryRequest]) -> dict[s
     placeholders = {}
     for req in requests:
         target = None
+        if req.operation is not None:
+            continue  # an operation creates nothing the Bundle can refer to
         if req.method == "POST":
             if req.if_none_exist:
                 matches = interactions.conditional_matches(uow, req.resource_type, req.if_none_exist.split("?", 1)[-1])
@@ -127,6 +129,8 @@ def _resolve_identities(uow: UnitOfWork, requests: list[EntryRequest]) -> dict[s
 
 def _execute(uow: UnitOfWork, ctx: AppContext, req: EntryRequest) -> Answer:
     rt, fid = req.resource_type, req.fhir_id
+    if req.operation is not None:
+        return _execute_operation(uow, ctx, req)
     if req.method == "POST":
         if req.existing_id:
             return Answer(200, uow.read(rt, req.existing_id))
@@ -147,6 +151,25 @@ def _execute(uow: UnitOfWork, ctx: AppContext, req: EntryRequest) -> Answer:
             return interactions.conditional_delete(uow, rt, req.query)
         return interactions.delete(uow, rt, fid, if_match=req.if_match)
     return _execute_read(uow, ctx, req)
+
+
+def _execute_operation(uow: UnitOfWork, ctx: AppContext, req: EntryRequest) -> Answer:
+    """``POST Patient/$merge`` and the like: the operation registry runs it, with the
+    same authorization as over HTTP, inside this entry's unit of work."""
+    # Imported here: operation modules themselves run Bundles (server.operations imports this module).
+    from ..operations.registry import OperationCall, call_operation, find_operation, parameters_from_query
+
+    op = find_operation(req.operation, req.resource_type, req.fhir_id)
+    body = None
+    if req.method == "GET":
+        if op.affects_state:
+            raise MethodNotAllowed(f"${op.name} changes data: invoke it with POST")
+        parameters = parameters_from_query(parse_qsl(req.query or "", keep_blank_values=True))
+    elif req.resource.get("resourceType") == "Parameters":
+        parameters = req.resource
+    else:
+        parameters, body = {"resourceType": "Parameters"}, req.resource
+    return call_operation(OperationCall(uow, ctx, req.base, req.resource_type, req.fhir_id, parameters, body), op)
 
 
 def _execute_read(uow: UnitOfWork, ctx: AppContext, req: EntryRequest) -> Answer:

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 
 from .. import jsonio
+from ..authz.access import current
+from ..authz.criteria import visible_pids
+from ..authz.search import restrict
 from ..errors import BadRequest
 from ..storage.models import Resource
 from ..storage.repository import StoredResource
@@ -38,7 +41,8 @@ def parse(uow, resource_type: str | None, params: list[tuple[str, str]], *, stri
           bases: tuple[str, ...] = (), compartment: tuple[str, str] | None = None) -> SearchQuery:
     """The query for ``params``; ``bases``: this server's base URLs (absolute references
     under them are local); ``compartment``: ``(type, id)`` of a compartment search, where
-    ``resource_type`` is the searched type or ``*``."""
+    ``resource_type`` is the searched type or ``*``. The current request's access
+    (server.authz) narrows it to what its token may see, in the SQL itself."""
     registry = uow.store.registry
     if compartment is None:
         query = parse_search(resource_type, params, registry)
@@ -47,7 +51,7 @@ def parse(uow, resource_type: str | None, params: list[tuple[str, str]], *, stri
     if strict and query.unknown:
         raise BadRequest(unknown_message(query.unknown), code="not-supported",
                          expression=[u.name for u in query.unknown])
-    return localize(query, bases)
+    return restrict(localize(query, bases), current(), registry)
 
 
 def _parse_compartment(registry, wanted: str, params, compartment: str, fhir_id: str) -> SearchQuery:
@@ -96,7 +100,9 @@ def run(uow, query: SearchQuery, *, page_size: int, cursor: list | None = None,
         elif query.total in ("accurate", "estimate"):
             result.total = _count(uow, query)
         if query.includes or query.revincludes:
-            result.included = uow.read_many(resolve_includes(uow.conn, page.pids, query))
+            # What the token may not see is left out (R4 lets a server omit includes).
+            included = visible_pids(uow, current(), "s", resolve_includes(uow.conn, page.pids, query))
+            result.included = uow.read_many(included)
     return result
 
 

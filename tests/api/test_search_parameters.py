@@ -141,7 +141,8 @@ def test_a_parameter_with_an_official_url_replaces_it_while_it_exists(fhir):
 def test_other_workers_follow(server, fhir):
     """A second server on the same database stands for another worker process."""
     other_app = create_app(context=None, settings=Settings(database_url=server.ctx.settings.database_url,
-                                                           search_parameter_refresh_seconds=0))
+                                                           search_parameter_refresh_seconds=0, auth="disabled",
+                                                           rate_limit_per_minute=0))
     other, thread, url = start_server(other_app)
     try:
         with httpx.Client(base_url=f"{url}/fhir", headers={"Accept": "application/fhir+json"}, timeout=60) as peer:

@@ -1,0 +1,1 @@
+"""The audit trail: one AuditEvent (IHE BALP style) per FHIR API request."""
