@@ -1,0 +1,1 @@
+"""One mapping unit per v2 data type group (pure functions over ``Rep`` values)."""
