@@ -1,14 +1,27 @@
-"""passerelle serve: run the FHIR API (uvicorn)."""
+"""passerelle serve: the FHIR API (uvicorn) and the HL7 v2 channel (MLLP + inbox workers).
+
+One worker: both run in one asyncio loop. Several API workers (``--workers``): uvicorn
+runs them as processes, and the channel runs in a process of its own (``passerelle
+mllp``); all state is in the database either way.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import subprocess
+import sys
 
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from interfaces.app import create_app
 from server.config import Settings
 from server.storage.db import make_engine, migrate
+
+from ..mllp.channel import Channel
+from .mllp import add_channel_arguments
 
 NAME = "serve"
 # uvicorn's logging, plus our structured loggers (access lines, slow searches) on stderr.
@@ -19,7 +32,7 @@ LOG_CONFIG = {
         "passerelle": {"handlers": ["default"], "level": "INFO", "propagate": False},
     },
 }
-HELP = "Run the FHIR REST API (base /fhir)"
+HELP = "Run the FHIR REST API (base /fhir) and the MLLP listener"
 
 
 def add_arguments(parser) -> None:
@@ -27,21 +40,59 @@ def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, help="TCP port (PASSERELLE_PORT, default 8080)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (PASSERELLE_DATABASE_URL, default sqlite file)")
     parser.add_argument("--workers", type=int, help="worker processes (PASSERELLE_WORKERS, default 1)")
+    add_channel_arguments(parser)
 
 
 def run(args) -> int:
     settings = Settings().with_overrides(host=args.host, port=args.port, database_url=args.database_url,
-                                         workers=args.workers)
+                                         workers=args.workers, mllp_host=args.mllp_host, mllp_port=args.mllp_port,
+                                         inbox_workers=args.inbox_workers)
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ["PASSERELLE_DATABASE_URL"] = settings.database_url
     engine = make_engine(settings.database_url)
     migrate(engine)  # once, before the workers start
     engine.dispose()
-    print(f"Passerelle FHIR API on http://{settings.host}:{settings.port}/fhir (store: {_safe(settings.database_url)})")
-    uvicorn.run("server.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level, proxy_headers=True,
+    print(f"Passerelle FHIR API on http://{settings.host}:{settings.port}/fhir (store: {_safe(settings.database_url)}; "
+          f"authorization {'DISABLED' if settings.auth == 'disabled' else 'enabled'})")
+    if settings.mllp_port:
+        print(f"Passerelle MLLP on {settings.mllp_host}:{settings.mllp_port}", flush=True)
+    if settings.workers > 1:
+        return _serve_processes(settings)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+def _uvicorn_options(settings: Settings) -> dict:
+    return dict(host=settings.host, port=settings.port, log_level=settings.log_level, proxy_headers=True,
                 access_log=False,  # it prints query strings (patient data); server.access_log does not
                 log_config=LOG_CONFIG)
+
+
+async def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, **_uvicorn_options(settings)))
+    channel = Channel(app.state.ctx)
+    await channel.start()
+    # uvicorn re-raises the SIGINT/SIGTERM it caught once it has stopped, to the handler
+    # found before it: make that one harmless, so the channel stops cleanly too.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    try:
+        await server.serve()  # returns on SIGINT/SIGTERM
+    finally:
+        await channel.stop()
+
+
+def _serve_processes(settings: Settings) -> int:
+    channel = subprocess.Popen([sys.executable, "-m", "interfaces.cli.main", "mllp",
+                                "--database-url", settings.database_url, "--mllp-host", settings.mllp_host,
+                                "--mllp-port", str(settings.mllp_port),
+                                "--inbox-workers", str(settings.inbox_workers)])
+    try:
+        uvicorn.run("interfaces.app:create_app", factory=True, workers=settings.workers, **_uvicorn_options(settings))
+    finally:
+        channel.terminate()
+        channel.wait(timeout=30)
     return 0
 
 

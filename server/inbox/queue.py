@@ -1,0 +1,83 @@
+"""Claiming and settling inbox rows (any number of workers, in any number of processes).
+
+A worker claims rows with a lease: ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL
+(SQLite serializes writers). A row waits while an older row of the same patient is
+still received or processing: per-patient order is kept, other patients go on in
+parallel. A row whose lease ran out (its worker died) is claimed again; every settle
+checks the claim token, so a worker that lost its claim cannot settle it twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from .models import DEAD, DONE, PROCESSING, RECEIVED, InboxMessage
+
+T = InboxMessage.__table__
+
+
+class LostClaim(Exception):
+    """The row was claimed again by another worker (lease expired): leave it to that one."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    claim: str
+    raw: bytes
+    commit_ack: bytes | None
+    attempts: int = 1  # this claim included
+
+
+def claim(conn: Connection, *, now: datetime, lease_seconds: float, limit: int,
+          ids: list[int] | None = None) -> list[Claimed]:
+    """Claim up to ``limit`` processable rows (only among ``ids`` when given)."""
+    earlier = aliased(InboxMessage)
+    blocked = exists().where(earlier.patient_key == InboxMessage.patient_key, earlier.id < InboxMessage.id,
+                             earlier.state.in_((RECEIVED, PROCESSING)))
+    query = (select(InboxMessage.id)
+             .where(or_(InboxMessage.state == RECEIVED,
+                        and_(InboxMessage.state == PROCESSING, InboxMessage.lease_until < now)),
+                    ~blocked)
+             .order_by(InboxMessage.id).limit(limit).with_for_update(skip_locked=True))
+    if ids is not None:
+        query = query.where(InboxMessage.id.in_(ids))
+    chosen = list(conn.execute(query).scalars())
+    if not chosen:
+        return []
+    token = str(uuid.uuid4())
+    rows = conn.execute(
+        update(T).where(T.c.id.in_(chosen))
+        .values(state=PROCESSING, claim=token, lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=T.c.attempts + 1)
+        .returning(T.c.id, T.c.raw, T.c.commit_ack, T.c.attempts)).all()
+    return sorted((Claimed(r.id, token, r.raw, r.commit_ack, r.attempts) for r in rows), key=lambda c: c.id)
+
+
+def settle(conn: Connection, item: Claimed, state: str, *, now: datetime, error: str | None = None,
+           app_ack: bytes | None = None) -> None:
+    """Mark a claimed row done or dead, in the caller's transaction; LostClaim if the
+    claim is no longer ours (the transaction must then roll back)."""
+    assert state in (DONE, DEAD)
+    moved = conn.execute(
+        update(T).where(T.c.id == item.id, T.c.claim == item.claim, T.c.state == PROCESSING)
+        .values(state=state, claim=None, lease_until=None, processed=now, error=error, app_ack=app_ack)).rowcount
+    if moved != 1:
+        raise LostClaim(f"inbox message {item.id} was claimed by another worker")
+
+
+def replay(conn: Connection, ids: list[int] | None) -> list[int]:
+    """Dead letters back to received (idempotent: other states are left as they are);
+    ``ids`` None: every dead letter."""
+    condition = T.c.state == DEAD
+    if ids is not None:
+        condition = and_(condition, T.c.id.in_(ids))
+    rows = conn.execute(update(T).where(condition)
+                        .values(state=RECEIVED, error=None, app_ack=None, processed=None)
+                        .returning(T.c.id)).scalars()
+    return sorted(rows)
