@@ -92,7 +92,8 @@ class StoreListener(Protocol):
         """A unit of work has started; its transaction is open."""
 
     def writing(self, uow: UnitOfWork, resource_type: str, fhir_id: str, resource: dict | None) -> None:
-        """A resource is about to be written (None: deleted); raising aborts the write."""
+        """A resource is about to be written (None: deleted); raising aborts the write. The
+        listener may amend ``resource`` in place: what it adds is stored (server.mdm adds links)."""
 
 
 class Store:
