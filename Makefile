@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
 run: install  ## the API on http://localhost:8080/fhir, SQLite file var/passerelle.db, demo data loaded
 	$(BIN)/passerelle demo
 	$(BIN)/passerelle serve
@@ -21,8 +25,17 @@ run: install  ## the API on http://localhost:8080/fhir, SQLite file var/passerel
 test: install  ## SQLite always; PostgreSQL too when PASSERELLE_TEST_DATABASE_URL is set
 	$(BIN)/python -m pytest
 
-bench: install  ## figures side by side on SQLite and PostgreSQL (see tests/bench/README.md)
-	$(BIN)/python -m tests.bench.run
+bench: $(VENV)/.bench-installed  ## every benchmark, SQLite and PostgreSQL side by side (see tests/bench/README.md)
+	$(BIN)/python -m tests.bench.run                          # REST core (results.md)
+	$(BIN)/python -m tests.bench.authz                        # enforcement and audit cost
+	$(BIN)/python -m tests.mappers.hl7v2.bench_mapping        # HL7 v2 parse and map rates
+	$(BIN)/python -m tests.bench.hl7v2 --connections 64       # MLLP durable acks, mapped and stored
+	$(BIN)/python -m tests.bench.mdm --sizes 10000 --backends sqlite,postgresql   # FEBRL beside Splink
+	$(BIN)/python -m tests.bench.notes                        # NLP F1 and notes/s beside bare medspaCy
+	$(BIN)/python -m tests.bench.alerts --backends sqlite,postgresql
+	$(BIN)/python -m tests.bench.forms --engines tesseract,rapidocr   # field accuracy and s/page
+	$(BIN)/python -m tests.bench.directory                    # directory rows/s and peak memory
+	$(BIN)/python -m tests.bench.scheduling                   # $find over a year, concurrent $book
 
 bench-search: install  ## search latency at 10k/100k/1M (loads once, keeps the databases; see tests/bench/README.md)
 	$(BIN)/python -m tests.bench.run --search --sizes 10000,100000,1000000

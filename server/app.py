@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -12,9 +13,13 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
 
 from .access_log import AccessLog
+from .alerts import AlertListener
 from .api import routes
 from .api.negotiation import error_response
+from .audit.recorder import AuditRecorder
 from .auth import routes as auth_routes
+from .authz.listener import InternalAfterCommit
+from .authz.middleware import Enforcement, warn_if_disabled
 from .config import Settings
 from .context import AppContext
 from .errors import BadRequest, FhirError, MethodNotAllowed, NotFound
@@ -24,6 +29,9 @@ from .search.registry import SearchRegistry
 from .search.reindex import Reindexer
 from .search.runtime import RuntimeSearchParameters
 from .storage.db import make_engine, migrate
+from .coordination import install as install_coordination
+from .mdm.listener import MdmListener
+from .notes import NoteExtraction, warm_note_pipelines
 from .storage.repository import Store
 from .validation import known_resource_types, validate_resource
 
@@ -40,17 +48,25 @@ def build_context(settings: Settings, *, run_migrations: bool = True) -> AppCont
                   search_limits=SearchLimits.of(settings))
     runtime = RuntimeSearchParameters(registry, refresh_seconds=settings.search_parameter_refresh_seconds)
     store.listeners.append(runtime)
+    store.listeners.append(InternalAfterCommit())  # first: later listeners' after-commit work runs as the server
+    store.listeners.append(AlertListener.from_settings(settings))  # DetectedIssues after each commit
+    store.listeners.append(MdmListener.from_settings(settings))  # identity matching, in each write transaction
+    store.listeners.append(NoteExtraction(settings))  # allergies and medications read from notes, after commit
+    install_coordination(store, settings)  # Slots follow Appointments, eligibility answers, claim reviews
     return AppContext(settings, store, registry, known_resource_types(), search_parameters=runtime,
                       reindexer=Reindexer(store))
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     ctx = context or build_context(settings or Settings())
+    warn_if_disabled(ctx.settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         # Background jobs a previous run left unfinished go on here; shutdown pauses them.
         await run_in_threadpool(ctx.reindexer.resume_unfinished)
+        if ctx.settings.nlp_notes:  # build the note pipelines now, not on the first note a client sends
+            threading.Thread(target=warm_note_pipelines, name="nlp-warm-up", daemon=True).start()
         yield
         await run_in_threadpool(ctx.reindexer.stop)
 
@@ -59,6 +75,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.ctx = ctx
     app.include_router(auth_routes.router)  # first: /fhir/.well-known/* is not a resource type
     app.include_router(routes.router)
+    # Outermost last: the access log sees the 401s and 429s that enforcement answers itself.
+    app.add_middleware(Enforcement, ctx=ctx, audit=AuditRecorder(ctx))
     app.add_middleware(AccessLog)
 
     @app.get("/", include_in_schema=False)

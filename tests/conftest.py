@@ -20,7 +20,7 @@ import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from server.app import create_app
+from interfaces.app import create_app
 from server.config import Settings
 from server.context import AppContext
 from server.storage.db import WRITE
@@ -42,14 +42,14 @@ class LiveServer:
 
 
 @contextmanager
-def database_url(backend: str, tmp_path_factory) -> Iterator[str]:
+def database_url(backend: str, tmp_path_factory, suffix: str = "") -> Iterator[str]:
     """A fresh database: a SQLite file, or a PostgreSQL database of this run's own
     (created beside the one PASSERELLE_TEST_DATABASE_URL names, dropped at the end),
     so that parallel runs on one server do not trip over each other."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'passerelle.db'}"
         return
-    name = f"passerelle_test_{os.getpid()}"
+    name = f"passerelle_test_{os.getpid()}{suffix}"
     admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
@@ -79,7 +79,11 @@ def start_server(app) -> tuple[uvicorn.Server, threading.Thread, str]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, tmp_path_factory):
     with database_url(request.param, tmp_path_factory) as url:
-        app = create_app(Settings(database_url=url, max_body_bytes=40 * 1024 * 1024))
+        # The shared server tests FHIR behaviour: no enforcement (tests/security starts servers
+        # with auth on), no identity matching (tests/mdm starts servers with it on: it adds a
+        # golden record beside each Patient and links the two). CDS Hooks are mounted.
+        app = create_app(Settings(database_url=url, max_body_bytes=40 * 1024 * 1024, auth="disabled",
+                                  rate_limit_per_minute=0, mdm="off"))
         server, thread, base = start_server(app)
         yield LiveServer(base, app.state.ctx, request.param)
         server.should_exit = True

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import client, demo, serve, user
+from . import client, demo, directory, inbox, ingest, mllp, send, serve, user
+from . import ingest_form
+from . import assertion, launch
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="passerelle", description="Passerelle FHIR R4 gateway")
     commands = root.add_subparsers(dest="command", required=True)
-    for module in (serve, demo, client, user):
+    for module in (serve, demo, client, user, directory, mllp, send, ingest, inbox, ingest_form, launch, assertion):
         sub = commands.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

@@ -50,7 +50,9 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 def uvicorn_server(database_url: str, log_path: Path) -> Iterator[Server]:
     """Start the app in a uvicorn subprocess on a free port; yield it once it answers."""
     port = _free_port()
-    env = {**os.environ, "PASSERELLE_DATABASE_URL": database_url, "PASSERELLE_LOG_LEVEL": "warning"}
+    # The core's own cost: no tokens, no rate limit (tests/bench/authz.py measures those).
+    env = {**os.environ, "PASSERELLE_DATABASE_URL": database_url, "PASSERELLE_LOG_LEVEL": "warning",
+           "PASSERELLE_AUTH": "disabled", "PASSERELLE_RATE_LIMIT_PER_MINUTE": "0", "PASSERELLE_MLLP_PORT": "0"}
     cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--log-level", "warning", "--no-access-log"]
     with open(log_path, "wb") as log:
