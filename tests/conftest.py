@@ -115,3 +115,21 @@ def fhir(server):
     """An HTTP client on the FHIR base of a running server with an empty store."""
     with server.client() as client:
         yield client
+
+
+def race(server, n: int, request) -> list:
+    """Run ``request(client)`` from n threads released at the same moment."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def worker(i: int) -> None:
+        with server.client() as client:
+            barrier.wait()
+            results[i] = request(client)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

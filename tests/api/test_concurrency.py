@@ -2,25 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
-
-def race(server, n: int, request) -> list:
-    """Run ``request(client)`` from n threads released at the same moment."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        with server.client() as client:
-            barrier.wait()
-            results[i] = request(client)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+from tests.conftest import race
 
 
 def test_two_updates_with_same_if_match_exactly_one_wins(fhir, server):

@@ -1,8 +1,6 @@
-"""Helpers for the coordination tests: schedule data, Parameters, parallel clients."""
+"""Helpers for the coordination tests: schedule data and Parameters."""
 
 from __future__ import annotations
-
-import threading
 
 DAY = "2031-03-03"
 
@@ -49,22 +47,4 @@ def parameters(**values) -> dict:
             else:
                 out.append({"name": name, "valueString": str(item)})
     return {"resourceType": "Parameters", "parameter": out}
-
-
-def race(server, n: int, request) -> list:
-    """Run ``request(client)`` from n threads released at the same moment."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        with server.client() as client:
-            barrier.wait()
-            results[i] = request(client)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.coordination.helpers import calendar, created, parameters, quarter_hours, race
+from tests.conftest import race
+from tests.coordination.helpers import calendar, created, parameters, quarter_hours
 
 ROUNDS = 12
 
