@@ -24,13 +24,11 @@ and never undoes the write that triggered it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import weakref
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
 
 from terminology import knowledge
 from terminology.knowledge import KnowledgeBase
@@ -125,21 +123,14 @@ class AlertListener:
         for attempt in (1, 2, 3):
             try:
                 with store.write() as uow:
-                    _serialize(uow, patient)
+                    # One re-check of a patient at a time: concurrent writes for one patient
+                    # would otherwise race to create the same alert.
+                    uow.lock([f"alerts:{patient}"])
                     return apply(uow, patient, changes(uow, self.kb, patient))
             except Conflict:
                 if attempt == 3:
                     raise
         raise AssertionError("unreachable")
-
-
-def _serialize(uow, patient: str) -> None:
-    """One re-check of a patient at a time (PostgreSQL; SQLite writers are serialized
-    already): concurrent writes for one patient would otherwise race to create the same
-    alert and all but one would fail."""
-    if uow.conn.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"alerts:{patient}".encode()).digest()[:8], "big", signed=True)
-        uow.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def alerted_patients(store, records: set[str]) -> set[str]:

@@ -43,11 +43,21 @@ def parse_etag(value: str | None) -> int | None:
     return int(tag)
 
 
+def conditional_key(resource_type: str, query: str) -> str:
+    """The criteria of a conditional interaction, one spelling for all parameter orders."""
+    return f"{resource_type}?" + "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(query, keep_blank_values=True)))
+
+
 def conditional_matches(uow: UnitOfWork, resource_type: str, query: str) -> list[tuple[str, int]]:
-    """(id, pid) of the resources a conditional interaction's criteria select."""
+    """(id, pid) of the resources a conditional interaction's criteria select.
+
+    Two requests with the same criteria at the same moment would both find nothing and
+    both create: the criteria are locked until the transaction ends, so the second one
+    searches after the first committed."""
     params = parse_qsl(query, keep_blank_values=True)
     if not params:
         raise BadRequest(f"A conditional interaction on {resource_type} needs search criteria")
+    uow.lock([conditional_key(resource_type, query)])
     return find_ids(uow, resource_type, params, strict=True, limit=2)
 
 

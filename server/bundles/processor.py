@@ -43,6 +43,9 @@ def _transaction(ctx: AppContext, requests: list[EntryRequest], minimal: bool) -
     _check_unique_targets(requests)
     responses: list[dict | None] = [None] * len(requests)
     with ctx.store.write() as uow:
+        # Every conditional entry's criteria at once, in one order: two Bundles naming the
+        # same ones in other orders must not each hold one and wait for the other.
+        uow.lock(interactions.conditional_key(r.resource_type, q) for r in requests if (q := _criteria(r)))
         placeholders = _resolve_identities(uow, requests)
         for req in requests:
             if req.resource is not None:
@@ -87,6 +90,15 @@ def _check_unique_targets(requests: list[EntryRequest]) -> None:
                     f"Bundle.entry[{req.index}] and Bundle.entry[{seen[key]}] both act on "
                     f"{req.resource_type}/{req.fhir_id}", expression=f"Bundle.entry[{req.index}]")
             seen[key] = req.index
+
+
+def _criteria(req: EntryRequest) -> str | None:
+    """The search criteria of a conditional entry (create, update, patch or delete)."""
+    if req.operation is not None:
+        return None
+    if req.method == "POST" and req.if_none_exist:
+        return req.if_none_exist.split("?", 1)[-1]
+    return req.query if req.method in ("PUT", "PATCH", "DELETE") else None
 
 
 def _resolve_identities(uow: UnitOfWork, requests: list[EntryRequest]) -> dict[str, str]:

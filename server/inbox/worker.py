@@ -14,7 +14,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from mappers.hl7v2 import MappingConfig, parse, to_bundle
@@ -36,9 +35,6 @@ _settling: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("inbox_
 LOST = "lost"  # the claim went to another worker (or will come back after its lease)
 CONFLICT_RETRIES = 3
 MAX_ATTEMPTS = 5  # claims of one message ending in a database error before it is a dead letter
-# One round trip; the subquery fixes the order the locks are taken in.
-_LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
-                  "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS sorted")
 # Told (inbox id, application ack or None) once a message is settled, e.g. to send the ack.
 Settled = Callable[[int, bytes | None], None]
 
@@ -51,14 +47,8 @@ class SettleInTransaction:
         pending = _settling.get()
         if not write or pending is None or pending[2]:
             return
-        item, app_ack, done, keys = pending
+        item, app_ack, done = pending
         done.append(True)
-        if uow.conn.dialect.name == "postgresql":
-            # Two messages naming the same Location or Patient conditionally, stored at the
-            # same moment by two workers, would both find nothing and both create it. Take
-            # a lock per conditional key, in one order (no deadlock), until the commit.
-            if keys:
-                uow.conn.execute(_LOCK_KEYS, {"keys": keys})
         queue.settle(uow.conn, item, DONE, now=uow.now, app_ack=app_ack)
 
     def writing(self, uow, resource_type, fhir_id, resource) -> None:
@@ -87,10 +77,9 @@ def process(ctx: AppContext, item: queue.Claimed, config: MappingConfig | None =
         error = ParseError(f"internal error while mapping ({type(exc).__name__})", "MSH", 1, None, INTERNAL_ERROR)
         return _dead(ctx, item, env, error, original_ack)
     app_ack = _app_ack("AA", env) if _app_ack_due(env, True, original_ack) else None
-    keys = conditional_keys(bundle)
     for attempt in range(1, CONFLICT_RETRIES + 1):
         done: list[bool] = []
-        token = _settling.set((item, app_ack, done, keys))
+        token = _settling.set((item, app_ack, done))
         try:
             process_bundle(ctx, bundle, {"return": "minimal"}, ctx.settings.base_url)
             break
@@ -125,19 +114,6 @@ def process(ctx: AppContext, item: queue.Claimed, config: MappingConfig | None =
         except queue.LostClaim:
             return LOST, None
     return DONE, app_ack
-
-
-def conditional_keys(bundle: dict) -> list[str]:
-    """The conditional create / update targets of a transaction Bundle, sorted."""
-    keys = set()
-    for entry in bundle.get("entry") or []:
-        request = entry.get("request") or {}
-        url, condition = request.get("url") or "", request.get("ifNoneExist")
-        if condition:
-            keys.add(f"{url.split('?', 1)[0]}?{condition}")
-        elif "?" in url and request.get("method") in ("PUT", "PATCH", "DELETE"):
-            keys.add(url)
-    return sorted(keys)
 
 
 def _dead(ctx: AppContext, item: queue.Claimed, env: ack.Envelope, error: ParseError, original_ack: str):

@@ -7,11 +7,10 @@ live here too: counting them tells how common a name is.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 
-from sqlalchemy import Index, String, and_, bindparam, delete, func, insert, select, text
+from sqlalchemy import Index, String, and_, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import jsonio
@@ -39,22 +38,6 @@ def replace_keys(conn, resource_type: str, fhir_id: str, keys: list[str]) -> boo
     if keys:
         conn.execute(insert(K), [{"resource_type": resource_type, "key": k, "fhir_id": fhir_id} for k in keys])
     return had
-
-
-def lock_keys(conn, resource_type: str, keys: list[str]) -> None:
-    """PostgreSQL: a transaction-level advisory lock per blocking key, in one fixed order
-    (no deadlock). Two transactions ingesting the same new person share keys: the second
-    waits for the first to commit, then finds its record. SQLite serializes writers anyway."""
-    if conn.dialect.name != "postgresql" or not keys:
-        return
-    hashes = sorted({_lock_id(resource_type, k) for k in keys})
-    conn.execute(text("SELECT pg_advisory_xact_lock(h) FROM unnest(CAST(:hashes AS bigint[])) AS t(h) ORDER BY h"),
-                 {"hashes": hashes}).all()
-
-
-def _lock_id(resource_type: str, key: str) -> int:
-    digest = hashlib.blake2b(f"{resource_type}\0{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 # Built once: SQLAlchemy then reuses their compiled form (these run on every Patient write).

@@ -50,7 +50,9 @@ class MdmListener:
         model = self.models[resource_type]
         features = model.features(resource)
         keys = self.matcher.keys(model, features)
-        index.lock_keys(uow.conn, resource_type, keys)
+        # Two transactions ingesting the same new person share blocking keys: the second
+        # waits for the first to commit, then finds its record.
+        uow.lock(f"mdm:{resource_type}:{key}" for key in keys)
         seen = index.replace_keys(uow.conn, resource_type, fhir_id, keys + self.matcher.term_keys(model, features))
         # A link in the resource was chosen ($merge, a review decision); else an update keeps
         # the link of the version it replaces (clients rarely send it back). A record never

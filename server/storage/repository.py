@@ -8,9 +8,10 @@ were written: nothing is re-parsed or re-validated on the way out.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -146,6 +147,21 @@ class UnitOfWork:
         self._pending_index: dict[object, list[dict]] = defaultdict(list)
         self._reindex_pids: list[int] = []
         self.after_commit: list[Callable[[], None]] = []
+
+    def lock(self, names: Iterable[str]) -> None:
+        """Hold back any other transaction that locks one of ``names`` until this one ends.
+
+        For what the database cannot see as one row: two transactions creating "the
+        Patient with this identifier" (a conditional create), the same new person (identity
+        matching), alerts of one patient. PostgreSQL transaction-level advisory locks, all
+        of one call taken in one order (no deadlock between callers that name all theirs at
+        once); a name locked twice by one transaction does not block it. SQLite serializes
+        writers already."""
+        if self.conn.dialect.name != "postgresql":
+            return
+        ids = sorted({_lock_id(name) for name in names})
+        if ids:
+            self.conn.execute(_LOCK, {"ids": ids}).all()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -433,6 +449,14 @@ class UnitOfWork:
         per_statement = max(1, _MAX_BIND_PARAMS // len(rows[0]))
         for start in range(0, len(rows), per_statement):
             self.conn.execute(insert(table).values(rows[start:start + per_statement]))
+
+
+_LOCK = text("SELECT count(pg_advisory_xact_lock(h)) "
+             "FROM (SELECT unnest(CAST(:ids AS bigint[])) AS h ORDER BY 1) AS sorted")
+
+
+def _lock_id(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def stamp(resource: dict, fhir_id: str, version_id: int, last_updated: datetime) -> dict:
