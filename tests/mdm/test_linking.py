@@ -98,6 +98,18 @@ def test_practitioner_sources_link_through_extensions(fhir):
     assert len(goldens(fhir, "Practitioner")) == 1
 
 
+def test_namesakes_with_other_registry_numbers_are_other_people(fhir):
+    # Registries number professionals in sequence: 810001234567 and 810001234568 are two
+    # people, not a typo. Same name, same city, neighbouring numbers: no link, no review.
+    for number in ("810001234567", "810001234568", "810001234576"):
+        create(fhir, {"resourceType": "Practitioner", "name": [{"family": "MARTIN", "given": ["JEAN"]}],
+                      "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": number},
+                                     {"system": "https://rpps.esante.gouv.fr", "value": number[1:]}],
+                      "address": [{"city": "PARIS", "postalCode": "75015"}]})
+    assert len(goldens(fhir, "Practitioner")) == 3
+    assert review_tasks(fhir) == []
+
+
 def test_a_deleted_golden_record_does_not_block_ingest(fhir):
     first = create(fhir, patient())
     assert fhir.delete(f"/{golden_of(first)}").status_code in (200, 204)
