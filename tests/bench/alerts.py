@@ -23,16 +23,12 @@ import os
 import platform
 import random
 import statistics
-import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from server.alerts import AlertListener
 from server.alerts.detect import detect
@@ -41,11 +37,10 @@ from server.config import Settings
 from server.search.service import find_ids
 from terminology import knowledge
 from terminology.knowledge.build import build
-from tests.bench.run import DEFAULT_PG
+from tests.bench.databases import scratch_database
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "alerts-results.md"
-DATABASE = "passerelle_bench_alerts"
 DRUGS = ["amoxicillin", "warfarin", "aspirin", "simvastatin", "clarithromycin", "metformin", "omeprazole",
          "ibuprofen", "fluoxetine", "tramadol", "ceftriaxone", "amlodipine", "furosemide", "paracetamol",
          "ciprofloxacin", "levothyroxine", "digoxin", "amiodarone", "lithium", "methotrexate"]
@@ -141,35 +136,13 @@ def bench_cds(url: str, calls: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-@contextmanager
-def fresh_database(backend: str, tmp: str, name: str):
-    """A new SQLite file, or a PostgreSQL database of its own (created, then dropped): the
-    app's engine sets its own connection options, so a search_path would not isolate it."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp}/{name}.db"
-        return
-    base = make_url(os.environ.get("PASSERELLE_BENCH_DATABASE_URL", DEFAULT_PG)).set(drivername="postgresql+psycopg")
-    database = f"{DATABASE}_{name}_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {database}"))
-        conn.execute(text(f"CREATE DATABASE {database}"))
-    try:
-        yield base.set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        admin.dispose()
-
-
 def bench_backend(backend: str, args) -> str:
-    with tempfile.TemporaryDirectory() as tmp:
-        with fresh_database(backend, tmp, "off") as url:
-            off, _ = bench_writes(url, args.patients, False)
-        with fresh_database(backend, tmp, "on") as url:
-            on, issues = bench_writes(url, args.patients, True)
-        with fresh_database(backend, tmp, "cds") as url:
-            p50, p95 = bench_cds(url, args.calls)
+    with scratch_database(backend, "alerts_off") as url:
+        off, _ = bench_writes(url, args.patients, False)
+    with scratch_database(backend, "alerts_on") as url:
+        on, issues = bench_writes(url, args.patients, True)
+    with scratch_database(backend, "alerts_cds") as url:
+        p50, p95 = bench_cds(url, args.calls)
     return f"| {backend} | {off:,.0f} | {on:,.0f} ({on / off:.0%}) | {issues} | {p50:.1f} / {p95:.1f} |"
 
 

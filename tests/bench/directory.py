@@ -21,16 +21,13 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from mappers.directory import read_rpps
+from tests.bench.databases import scratch_database
 from tests.directory.extracts import rpps_row, write_rpps
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_DATABASE = "passerelle_bench_directory"
 TARGET_ROWS_PER_S = 5000
 
 
@@ -83,16 +80,6 @@ def startup_seconds(database_url: str, path: Path) -> float:
     return run_phase(database_url, path)[0]
 
 
-def fresh_pg(url: str) -> str:
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-    admin.dispose()
-    return make_url(url).set(drivername="postgresql+psycopg", database=PG_DATABASE).render_as_string(
-        hide_password=False)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -121,17 +108,16 @@ def main(argv: list[str] | None = None) -> int:
 
     table = []
     for backend in args.backends.split(","):
-        url = (f"sqlite:///{work / 'bench.db'}" if backend == "sqlite"
-               else fresh_pg(os.environ.get("PASSERELLE_TEST_DATABASE_URL", DEFAULT_PG)))
-        fixed = startup_seconds(url, tiny)  # also migrates the database
-        for phase, path, n in (("first load", first, args.rows), ("same extract again", first, args.rows),
-                               ("newer extract (1% changed)", second, args.rows)):
-            seconds, rss, summary = run_phase(url, path)
-            rate = n / max(seconds - fixed, seconds / 100)  # start-up time varies: never below 1% of the run
-            table.append((backend, phase, n, seconds, fixed, rate, rss))
-            print(f"{backend:10} {phase:28} {n:>8} rows {seconds:7.1f} s  {rate:8,.0f} rows/s  "
-                  f"peak {rss} MiB", flush=True)
-            print("   " + "\n   ".join(summary.strip().splitlines()[1:]), flush=True)
+        with scratch_database(backend, "directory") as url:
+            fixed = startup_seconds(url, tiny)  # also migrates the database
+            for phase, path, n in (("first load", first, args.rows), ("same extract again", first, args.rows),
+                                   ("newer extract (1% changed)", second, args.rows)):
+                seconds, rss, summary = run_phase(url, path)
+                rate = n / max(seconds - fixed, seconds / 100)  # start-up time varies: never below 1% of the run
+                table.append((backend, phase, n, seconds, fixed, rate, rss))
+                print(f"{backend:10} {phase:28} {n:>8} rows {seconds:7.1f} s  {rate:8,.0f} rows/s  "
+                      f"peak {rss} MiB", flush=True)
+                print("   " + "\n   ".join(summary.strip().splitlines()[1:]), flush=True)
 
     lines = [f"# Directory import bench ({datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores)", "",
              f"`python -m tests.bench.directory --rows {args.rows}`: synthetic RPPS extract, real layout; each",

@@ -28,24 +28,21 @@ import platform
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
 
 from interfaces.mllp.client import Connection
 from mappers.hl7v2 import parse
 from server.inbox.models import InboxMessage
+from tests.bench.databases import scratch_database
 from tests.mllp.messages import adt, oru
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 RESULTS = HERE / "hl7v2-results.md"
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def messages(n: int) -> list[bytes]:
@@ -61,26 +58,6 @@ def parse_rate(batch: list[bytes]) -> float:
     for raw in batch:
         parse(raw).patient_key()
     return len(batch) / (time.perf_counter() - start)
-
-
-@contextmanager
-def database(backend: str):
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    admin_url = make_url(os.environ.get("PASSERELLE_BENCH_DATABASE_URL", PG_DEFAULT))
-    name = f"passerelle_bench_hl7v2_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def channel_process(url: str, port: int, threads: int) -> subprocess.Popen:
@@ -141,7 +118,7 @@ def free_port() -> int:
 
 
 def run_backend(backend: str, batch: list[bytes], args) -> dict:
-    with database(backend) as url:
+    with scratch_database(backend, "hl7v2") as url:
         port = free_port()
         listener = channel_process(url, port, 0)
         try:
