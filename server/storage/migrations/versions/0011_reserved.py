@@ -1,0 +1,18 @@
+"""search index: probe indexes (issue 3; reserved, filled by the search work)
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,18 @@
+"""subscriptions (issue 9; reserved, filled by the notifications work)
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
