@@ -9,21 +9,23 @@ were written: nothing is re-parsed or re-validated on the way out.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import Connection, Engine, and_, delete, func, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jsonio
 from ..errors import Conflict, Gone, NotFound, PreconditionFailed
 from ..search import index_rows as ix
 from . import db
+from .bulk import insert_rows
 from .models import INDEX_TABLES as TABLES_BY_TYPE
 from .models import Resource, ResourceVersion
 
@@ -38,11 +40,20 @@ INDEX_TABLES = {
     ix.UriIndex: TABLES_BY_TYPE["uri"],
 }
 _STRING_LIMIT = 255  # idx_string columns are VARCHAR(255)
-_PID_BLOCK = 50
-_MAX_BIND_PARAMS = 30000  # under PostgreSQL's 65,535 per statement
+_PID_BLOCK = 200
+_DRAW_PIDS = text("SELECT nextval(pg_get_serial_sequence('resource', 'pid')) FROM generate_series(1, :n)")
 
 R = Resource.__table__
 V = ResourceVersion.__table__
+
+
+class Current(NamedTuple):
+    """Where a resource's ``resource`` row stands (or would, once flushed)."""
+
+    pid: int
+    version_id: int
+    deleted: bool
+    last_updated: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +121,16 @@ class Store:
         self.clock = clock
         self.listeners: list[StoreListener] = []
         self._writer = engine.execution_options(**db.WRITE)
+        self._pids: list[int] = []  # PostgreSQL: drawn from the sequence, not yet used
+        self._pids_lock = threading.Lock()
+
+    def next_pid(self, conn: Connection) -> int:
+        """PostgreSQL: a pid from the column's sequence, drawn in blocks shared by this
+        process's units of work (one round trip per block; gaps are harmless)."""
+        with self._pids_lock:
+            if not self._pids:
+                self._pids = list(conn.execute(_DRAW_PIDS, {"n": _PID_BLOCK}).scalars())[::-1]
+            return self._pids.pop()
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
@@ -140,15 +161,19 @@ class UnitOfWork:
         self.store = store
         self.conn = conn
         self.now = store.clock()  # one lastUpdated for everything written in this transaction
-        self._pending_resources: list[dict] = []
+        # Rows buffered until the next read that needs them (``flush``). New resources are
+        # keyed by (type, id): this unit of work finds its own creations without a flush.
+        self._pending_resources: dict[tuple[str, str], dict] = {}
         self._pending_versions: list[dict] = []
+        self._pending_index: dict[int, list[tuple[type, dict]]] = {}  # pid -> its current version's rows
         self._free_pids: list[int] = []
         self._sqlite_next_pid = 0
-        self._pending_index: dict[object, list[dict]] = defaultdict(list)
         self._reindex_pids: list[int] = []
         self.after_commit: list[Callable[[], None]] = []
+        self._locked: set[int] = set()  # advisory locks held until the transaction ends
+        self._statement_limit: int | None = None  # statement_timeout set by limit_statements
 
-    def lock(self, names: Iterable[str]) -> None:
+    def lock(self, names: Iterable[str]) -> bool:
         """Hold back any other transaction that locks one of ``names`` until this one ends.
 
         For what the database cannot see as one row: two transactions creating "the
@@ -156,18 +181,29 @@ class UnitOfWork:
         matching), alerts of one patient. PostgreSQL transaction-level advisory locks, all
         of one call taken in one order (no deadlock between callers that name all theirs at
         once); a name locked twice by one transaction does not block it. SQLite serializes
-        writers already."""
+        writers already. True when a lock was taken now (another transaction may have
+        committed while this one waited)."""
         if self.conn.dialect.name != "postgresql":
-            return
-        ids = sorted({_lock_id(name) for name in names})
+            return False
+        ids = sorted({_lock_id(name) for name in names} - self._locked)
         if ids:
             self.conn.execute(_LOCK, {"ids": ids}).all()
+            self._locked.update(ids)
+        return bool(ids)
+
+    def limit_statements(self, timeout_ms: int) -> None:
+        """PostgreSQL: stop any statement of this transaction that runs past ``timeout_ms``,
+        until the next flush lifts the limit (look-ups are bounded, bulk writes are not)."""
+        if self._statement_limit != timeout_ms:
+            self.conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(timeout_ms)})
+            self._statement_limit = timeout_ms
 
     # -- reads ---------------------------------------------------------------------------
 
     def _current(self, resource_type: str, fhir_id: str, *, for_update: bool = False):
-        if self._pending_resources:
-            self.flush()  # a resource created earlier in this unit of work must be seen
+        pending = self._pending_resources.get((resource_type, fhir_id))
+        if pending is not None:  # created by this unit of work, not sent yet
+            return Current(pending["pid"], pending["version_id"], pending["deleted"], pending["last_updated"])
         query = select(R.c.pid, R.c.version_id, R.c.deleted, R.c.last_updated).where(
             R.c.resource_type == resource_type, R.c.fhir_id == fhir_id
         )
@@ -302,28 +338,24 @@ class UnitOfWork:
         self.store.validate(resource)
         resource_type = resource["resourceType"]
         fhir_id = fhir_id or str(uuid.uuid4())
+        if (resource_type, fhir_id) in self._pending_resources:
+            raise Conflict(f"{resource_type}/{fhir_id} is created twice in one transaction")
         self._writing(resource_type, fhir_id, resource)
         pid = self._next_pid()
-        self._pending_resources.append(
-            dict(pid=pid, resource_type=resource_type, fhir_id=fhir_id, version_id=1, last_updated=self.now,
-                 deleted=False)
-        )
+        self._pending_resources[resource_type, fhir_id] = dict(
+            pid=pid, resource_type=resource_type, fhir_id=fhir_id, version_id=1, last_updated=self.now, deleted=False)
         return self._write_version(pid, resource, fhir_id, 1, method)
 
     def _next_pid(self) -> int:
         """Allocate pids in blocks: one round trip per block instead of an INSERT ... RETURNING
-        per resource. PostgreSQL draws them from the column's sequence (gaps are harmless);
-        SQLite writers hold the database lock (BEGIN IMMEDIATE), so max(pid) + 1 is safe."""
+        per resource. PostgreSQL: ``Store.next_pid``. SQLite writers hold the database lock
+        (BEGIN IMMEDIATE), so max(pid) + 1 is safe, for this transaction only."""
+        if self.conn.dialect.name == "postgresql":
+            return self.store.next_pid(self.conn)
         if not self._free_pids:
-            if self.conn.dialect.name == "postgresql":
-                self._free_pids = list(self.conn.execute(
-                    text("SELECT nextval(pg_get_serial_sequence('resource', 'pid')) FROM generate_series(1, :n)"),
-                    {"n": _PID_BLOCK},
-                ).scalars())[::-1]
-            else:
-                start = self._sqlite_next_pid or (self.conn.execute(select(func.max(R.c.pid))).scalar() or 0) + 1
-                self._free_pids = list(range(start + _PID_BLOCK - 1, start - 1, -1))
-                self._sqlite_next_pid = start + _PID_BLOCK
+            start = self._sqlite_next_pid or (self.conn.execute(select(func.max(R.c.pid))).scalar() or 0) + 1
+            self._free_pids = list(range(start + _PID_BLOCK - 1, start - 1, -1))
+            self._sqlite_next_pid = start + _PID_BLOCK
         return self._free_pids.pop()
 
     def update(
@@ -344,8 +376,7 @@ class UnitOfWork:
         self.store.validate(resource)
         self._writing(resource_type, fhir_id, resource)
         version_id = current.version_id + 1
-        self._move_pointer(current, version_id, deleted=False)
-        self._reindex_pids.append(current.pid)
+        self._move_pointer(resource_type, fhir_id, current, version_id, deleted=False)
         return self._write_version(current.pid, resource, fhir_id, version_id, method), current.deleted
 
     def delete(self, resource_type: str, fhir_id: str, *, if_match: int | None = None) -> StoredResource | None:
@@ -360,8 +391,7 @@ class UnitOfWork:
             )
         self._writing(resource_type, fhir_id, None)
         version_id = current.version_id + 1
-        self._move_pointer(current, version_id, deleted=True)
-        self._reindex_pids.append(current.pid)
+        self._move_pointer(resource_type, fhir_id, current, version_id, deleted=True)
         self._pending_versions.append(
             dict(pid=current.pid, version_id=version_id, resource_type=resource_type, fhir_id=fhir_id,
                  last_updated=self.now, method="DELETE", deleted=True, content=None)
@@ -389,8 +419,7 @@ class UnitOfWork:
         ).all()
         self._reindex_pids.extend(pids)  # deleted ones too: they must have no rows at all
         for row in rows:
-            for index_row in self.store.extract(jsonio.loads(row.content)):
-                self._pending_index[type(index_row)].append(_index_values(row.pid, row.resource_type, index_row))
+            self._index(row.pid, row.resource_type, jsonio.loads(row.content))
         self.flush()
         return len(rows)
 
@@ -398,7 +427,13 @@ class UnitOfWork:
         for listener in self.store.listeners:
             listener.writing(self, resource_type, fhir_id, resource)
 
-    def _move_pointer(self, current, version_id: int, *, deleted: bool) -> None:
+    def _move_pointer(self, resource_type: str, fhir_id: str, current, version_id: int, *, deleted: bool) -> None:
+        self._pending_index.pop(current.pid, None)  # the rows of a version this unit of work replaces
+        pending = self._pending_resources.get((resource_type, fhir_id))
+        if pending is not None:
+            pending.update(version_id=version_id, last_updated=self.now, deleted=deleted)
+            return
+        self._reindex_pids.append(current.pid)
         # Compare-and-set on the version: a concurrent writer that got in first wins,
         # this one fails instead of silently overwriting (lost update).
         moved = self.conn.execute(
@@ -417,38 +452,41 @@ class UnitOfWork:
             dict(pid=pid, version_id=version_id, resource_type=resource_type, fhir_id=fhir_id,
                  last_updated=self.now, method=method, deleted=False, content=content)
         )
-        for row in self.store.extract(resource):
-            self._pending_index[type(row)].append(_index_values(pid, resource_type, row))
+        self._index(pid, resource_type, resource)
         return StoredResource(resource_type, fhir_id, version_id, self.now, False, content, method)
+
+    def _index(self, pid: int, resource_type: str, resource: dict) -> None:
+        self._pending_index[pid] = [(type(row), _index_values(pid, resource_type, row))
+                                    for row in self.store.extract(resource)]
 
     def flush(self) -> None:
         """Send the buffered rows, a few statements per table, before anything reads them."""
+        if self._statement_limit is not None and (
+                self._reindex_pids or self._pending_resources or self._pending_versions or self._pending_index):
+            self.conn.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+            self._statement_limit = None
         if self._reindex_pids:
             for table in INDEX_TABLES.values():
                 self.conn.execute(delete(table).where(table.c.pid.in_(self._reindex_pids)))
             self._reindex_pids = []
         if self._pending_resources:
-            rows, self._pending_resources = self._pending_resources, []
+            rows, self._pending_resources = list(self._pending_resources.values()), {}
             try:
-                self._insert(R, rows)
+                insert_rows(self.conn, R, rows)
             except IntegrityError as exc:
                 ids = ", ".join(f"{r['resource_type']}/{r['fhir_id']}" for r in rows[:3])
                 raise Conflict(f"A resource with the same id was created concurrently ({ids}…); retry") from exc
         if self._pending_versions:
             rows, self._pending_versions = self._pending_versions, []
-            self._insert(V, rows)
-        for row_type, rows in self._pending_index.items():
-            self._insert(INDEX_TABLES[row_type], rows)
-        self._pending_index.clear()
-
-    def _insert(self, table, rows: list[dict]) -> None:
-        if self.conn.dialect.name != "postgresql":
-            self.conn.execute(insert(table), rows)  # sqlite3's executemany loops in C
-            return
-        # psycopg sends an executemany row by row; multi-row VALUES is several times faster.
-        per_statement = max(1, _MAX_BIND_PARAMS // len(rows[0]))
-        for start in range(0, len(rows), per_statement):
-            self.conn.execute(insert(table).values(rows[start:start + per_statement]))
+            insert_rows(self.conn, V, rows)
+        if self._pending_index:
+            by_table = defaultdict(list)
+            for rows in self._pending_index.values():
+                for row_type, values in rows:
+                    by_table[INDEX_TABLES[row_type]].append(values)
+            self._pending_index = {}
+            for table, rows in by_table.items():
+                insert_rows(self.conn, table, rows)
 
 
 _LOCK = text("SELECT count(pg_advisory_xact_lock(h)) "
