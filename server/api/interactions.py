@@ -15,7 +15,7 @@ from .. import patch as fhir_patch
 from ..authz.access import current
 from ..authz.guard import check_instance, check_written
 from ..errors import BadRequest, MultipleMatches, NotFound, PreconditionFailed, Unprocessable
-from ..search.service import find_ids
+from ..search.service import find_ids_each
 from ..storage.repository import UnitOfWork
 from .outcome import Answer, informational
 
@@ -49,16 +49,31 @@ def conditional_key(resource_type: str, query: str) -> str:
 
 
 def conditional_matches(uow: UnitOfWork, resource_type: str, query: str) -> list[tuple[str, int]]:
-    """(id, pid) of the resources a conditional interaction's criteria select.
+    """(id, pid) of the resources a conditional interaction's criteria select."""
+    return conditional_matches_each(uow, [(resource_type, query)])[0]
+
+
+def conditional_matches_each(uow: UnitOfWork, criteria: list[tuple[str, str]]) -> list[list[tuple[str, int]]]:
+    """``conditional_matches`` of several (type, query) at once, in one search statement
+    (a transaction Bundle's conditional entries).
 
     Two requests with the same criteria at the same moment would both find nothing and
-    both create: the criteria are locked until the transaction ends, so the second one
-    searches after the first committed."""
-    params = parse_qsl(query, keep_blank_values=True)
-    if not params:
-        raise BadRequest(f"A conditional interaction on {resource_type} needs search criteria")
-    uow.lock([conditional_key(resource_type, query)])
-    return find_ids(uow, resource_type, params, strict=True, limit=2)
+    both create: criteria that match nothing are locked until the transaction ends, all in
+    one statement (one order: no deadlock), and searched again under the lock, so the
+    second request searches after the first committed. Criteria that match already need
+    no lock: both requests act on that match (every ADT of a ward names its Location)."""
+    lookups = []
+    for resource_type, query in criteria:
+        params = parse_qsl(query, keep_blank_values=True)
+        if not params:
+            raise BadRequest(f"A conditional interaction on {resource_type} needs search criteria")
+        lookups.append((resource_type, params))
+    found = find_ids_each(uow, lookups, strict=True, limit=2)
+    unmatched = [i for i, matches in enumerate(found) if not matches]
+    if uow.lock(conditional_key(*criteria[i]) for i in unmatched):
+        for i, matches in zip(unmatched, find_ids_each(uow, [lookups[i] for i in unmatched], strict=True, limit=2)):
+            found[i] = matches
+    return found
 
 
 def create(uow: UnitOfWork, resource_type: str, resource: dict, *, if_none_exist: str | None = None,

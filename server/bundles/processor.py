@@ -43,9 +43,6 @@ def _transaction(ctx: AppContext, requests: list[EntryRequest], minimal: bool) -
     _check_unique_targets(requests)
     responses: list[dict | None] = [None] * len(requests)
     with ctx.store.write() as uow:
-        # Every conditional entry's criteria at once, in one order: two Bundles naming the
-        # same ones in other orders must not each hold one and wait for the other.
-        uow.lock(interactions.conditional_key(r.resource_type, q) for r in requests if (q := _criteria(r)))
         placeholders = _resolve_identities(uow, requests)
         for req in requests:
             if req.resource is not None:
@@ -107,6 +104,12 @@ def _resolve_identities(uow: UnitOfWork, requests: list[EntryRequest]) -> dict[s
     POST: a fresh id, or the existing match of ifNoneExist. Conditional PUT: the match,
     or a fresh id. The interactions then run with these ids fixed.
     """
+    # Every conditional entry's criteria at once (PATCH and DELETE too, which search again
+    # when they run): what matches nothing is locked in one statement, in one order, so two
+    # Bundles naming the same criteria in other orders cannot each hold one and wait.
+    conditional = [r for r in requests if _criteria(r)]
+    found = dict(zip((r.index for r in conditional), interactions.conditional_matches_each(
+        uow, [(r.resource_type, _criteria(r)) for r in conditional])))
     placeholders = {}
     for req in requests:
         target = None
@@ -114,7 +117,7 @@ def _resolve_identities(uow: UnitOfWork, requests: list[EntryRequest]) -> dict[s
             continue  # an operation creates nothing the Bundle can refer to
         if req.method == "POST":
             if req.if_none_exist:
-                matches = interactions.conditional_matches(uow, req.resource_type, req.if_none_exist.split("?", 1)[-1])
+                matches = found[req.index]
                 if len(matches) > 1:
                     raise PreconditionFailed(
                         f"Bundle.entry[{req.index}]: ifNoneExist '{req.if_none_exist}' matches more than one resource",
@@ -124,7 +127,7 @@ def _resolve_identities(uow: UnitOfWork, requests: list[EntryRequest]) -> dict[s
             req.fhir_id = req.existing_id or str(uuid.uuid4())
             target = req.fhir_id
         elif req.method == "PUT" and req.query is not None:
-            matches = interactions.conditional_matches(uow, req.resource_type, req.query)
+            matches = found[req.index]
             if len(matches) > 1:
                 raise PreconditionFailed(
                     f"Bundle.entry[{req.index}]: conditional update '{req.url}' matches more than one resource",

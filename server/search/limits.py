@@ -72,11 +72,7 @@ class Deadline:
         try:
             yield
         except OperationalError as exc:
-            if _timed_out(exc):
-                raise TooCostly(
-                    f"The search ran longer than the limit of {self.timeout_ms} ms and was stopped. Narrow it: "
-                    "more selective criteria, fewer _include/_revinclude, _total=none",
-                ) from exc
+            _raise_if_timed_out(exc, self.timeout_ms)
             raise
         else:
             if postgres:  # after an error the transaction is rolled back, and the setting with it
@@ -86,9 +82,36 @@ class Deadline:
                 conn.connection.driver_connection.set_progress_handler(None, _SQLITE_STEPS)
 
 
-def _timed_out(exc: OperationalError) -> bool:
+@contextmanager
+def lookup_limit(uow, timeout_ms: int | None) -> Iterator[None]:
+    """The time limit of a look-up a write makes (conditional criteria, references).
+
+    A write makes several in a row (a transaction Bundle's conditional entries): on
+    PostgreSQL the unit of work sets the limit at the first and lifts it before it writes
+    (``UnitOfWork.limit_statements``), two statements per transaction instead of two per
+    look-up. SQLite needs no statement: as for searches, a progress handler."""
+    if not timeout_ms:
+        yield
+        return
+    if uow.conn.dialect.name != "postgresql":
+        with Deadline(timeout_ms).applied(uow.conn):
+            yield
+        return
+    uow.limit_statements(timeout_ms)
+    try:
+        yield
+    except OperationalError as exc:
+        _raise_if_timed_out(exc, timeout_ms)
+        raise
+
+
+def _raise_if_timed_out(exc: OperationalError, timeout_ms: int) -> None:
     orig = exc.orig
-    return getattr(orig, "sqlstate", None) == _PG_QUERY_CANCELED or "interrupted" in str(orig)
+    if getattr(orig, "sqlstate", None) == _PG_QUERY_CANCELED or "interrupted" in str(orig):
+        raise TooCostly(
+            f"The search ran longer than the limit of {timeout_ms} ms and was stopped. Narrow it: "
+            "more selective criteria, fewer _include/_revinclude, _total=none",
+        ) from exc
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from .. import jsonio
 from ..authz.access import current
@@ -22,7 +22,8 @@ from .base_refs import localize
 from .builder import build_search, count_search, filtered
 from .compartment import compartment_criterion, member_types
 from .include import resolve_includes
-from .limits import Deadline, SearchLimits
+from .limits import Deadline, SearchLimits, lookup_limit
+from .sql.common import reused_aliases
 from .parse import SearchQuery, UnknownParam, parse_search
 
 
@@ -133,10 +134,39 @@ def find_ids(uow, resource_type: str, params: list[tuple[str, str]], *, strict: 
     """(id, pid) of up to ``limit`` current resources matching the criteria (the
     conditional interactions and references), under the same time limit as searches."""
     query = parse(uow, resource_type, params, strict=strict)
-    uow.flush()
+    uow.flush()  # before the limit: the flush lifts it
     limits = uow.store.search_limits or SearchLimits()
-    with Deadline(limits.timeout_ms).applied(uow.conn):
-        pids = uow.select_pids(build_search(replace(query, count=limit, offset=0), uow.store.registry))
+    with reused_aliases():
+        statement = build_search(replace(query, count=limit, offset=0), uow.store.registry)
+    with lookup_limit(uow, limits.timeout_ms):
+        pids = uow.select_pids(statement)
+    return _with_ids(uow, pids)
+
+
+def find_ids_each(uow, lookups: list[tuple[str, list[tuple[str, str]]]], *, strict: bool = True,
+                  limit: int = 2) -> list[list[tuple[str, int]]]:
+    """``find_ids`` for several criteria in one statement (a transaction's conditional
+    entries): one round trip instead of one each. The order within each answer is not kept."""
+    if len(lookups) < 2:
+        return [find_ids(uow, rt, params, strict=strict, limit=limit) for rt, params in lookups]
+    queries = [replace(parse(uow, rt, params, strict=strict), count=limit, offset=0) for rt, params in lookups]
+    parts = []
+    with reused_aliases():  # one block: the parts are one statement
+        for i, query in enumerate(queries):
+            found = build_search(query, uow.store.registry).subquery()
+            parts.append(select(literal(i).label("lookup"), found.c.pid))
+    uow.flush()  # before the limit: the flush lifts it
+    limits = uow.store.search_limits or SearchLimits()
+    with lookup_limit(uow, limits.timeout_ms):
+        rows = uow.conn.execute(union_all(*parts)).all()
+    ids = {pid: fhir_id for fhir_id, pid in _with_ids(uow, [r.pid for r in rows])}
+    answers: list[list[tuple[str, int]]] = [[] for _ in lookups]
+    for row in rows:
+        answers[row.lookup].append((ids[row.pid], row.pid))
+    return answers
+
+
+def _with_ids(uow, pids: list[int]) -> list[tuple[str, int]]:
     if not pids:
         return []
     rows = uow.conn.execute(select(Resource.pid, Resource.fhir_id).where(Resource.pid.in_(pids))).all()

@@ -20,6 +20,10 @@ How a criterion becomes SQL, and why:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, bindparam, exists, literal, or_, select, true
@@ -44,8 +48,39 @@ class Scope:
 
 
 def index_alias(param_type: str):
-    # A fresh alias per use: nested subqueries on the same table must never auto-correlate.
-    return TABLES[param_type].alias()
+    """An alias of an idx_* table no other part of the statement uses: nested subqueries on
+    the same table must never auto-correlate. Within ``reused_aliases`` it comes from a
+    pool (the n-th use of a table takes the pool's n-th alias); otherwise it is new."""
+    used = _uses.get()
+    if used is None:
+        return TABLES[param_type].alias()
+    n = used[param_type] = used.get(param_type, 0) + 1
+    pool = _ALIASES[param_type]
+    while len(pool) < n:
+        with _ALIASES_LOCK:
+            if len(pool) < n:
+                pool.append(TABLES[param_type].alias())
+    return pool[n - 1]
+
+
+@contextmanager
+def reused_aliases() -> Iterator[None]:
+    """Build statements with pooled aliases (a statement's aliases are distinct within the
+    block, so build in one block whatever is combined into one statement). A new alias
+    costs more than the look-up a write makes with it: SQLAlchemy copies every column."""
+    if _uses.get() is not None:
+        yield
+        return
+    token = _uses.set({})
+    try:
+        yield
+    finally:
+        _uses.reset(token)
+
+
+_uses: ContextVar[dict[str, int] | None] = ContextVar("index_alias_uses", default=None)
+_ALIASES: dict[str, list] = {name: [] for name in TABLES}
+_ALIASES_LOCK = threading.Lock()
 
 
 def type_filter(col, types: tuple[str, ...]) -> list[ColumnElement[bool]]:
