@@ -146,23 +146,23 @@ def find_ids(uow, resource_type: str, params: list[tuple[str, str]], *, strict: 
 def find_ids_each(uow, lookups: list[tuple[str, list[tuple[str, str]]]], *, strict: bool = True,
                   limit: int = 2) -> list[list[tuple[str, int]]]:
     """``find_ids`` for several criteria in one statement (a transaction's conditional
-    entries): one round trip instead of one each. The order within each answer is not kept."""
-    if len(lookups) < 2:
-        return [find_ids(uow, rt, params, strict=strict, limit=limit) for rt, params in lookups]
+    entries): one round trip instead of two each. The order within each answer is not kept."""
+    if not lookups:
+        return []
     queries = [replace(parse(uow, rt, params, strict=strict), count=limit, offset=0) for rt, params in lookups]
     parts = []
     with reused_aliases():  # one block: the parts are one statement
         for i, query in enumerate(queries):
             found = build_search(query, uow.store.registry).subquery()
-            parts.append(select(literal(i).label("lookup"), found.c.pid))
+            parts.append(select(literal(i).label("lookup"), Resource.pid, Resource.fhir_id)
+                         .join(found, Resource.pid == found.c.pid))
     uow.flush()  # before the limit: the flush lifts it
     limits = uow.store.search_limits or SearchLimits()
     with lookup_limit(uow, limits.timeout_ms):
-        rows = uow.conn.execute(union_all(*parts)).all()
-    ids = {pid: fhir_id for fhir_id, pid in _with_ids(uow, [r.pid for r in rows])}
+        rows = uow.conn.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
     answers: list[list[tuple[str, int]]] = [[] for _ in lookups]
     for row in rows:
-        answers[row.lookup].append((ids[row.pid], row.pid))
+        answers[row.lookup].append((row.fhir_id, row.pid))
     return answers
 
 
