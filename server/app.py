@@ -30,6 +30,7 @@ from .search.reindex import Reindexer
 from .search.runtime import RuntimeSearchParameters
 from .storage.db import make_engine, migrate
 from .coordination import install as install_coordination
+from .forms.review import FormReviews
 from .mdm.listener import MdmListener
 from .notes import NoteExtraction, warm_note_pipelines
 from .storage.repository import Store
@@ -53,6 +54,7 @@ def build_context(settings: Settings, *, run_migrations: bool = True) -> AppCont
     store.listeners.append(MdmListener.from_settings(settings))  # identity matching, in each write transaction
     store.listeners.append(NoteExtraction(settings))  # allergies and medications read from notes, after commit
     install_coordination(store, settings)  # Slots follow Appointments, eligibility answers, claim reviews
+    store.listeners.append(FormReviews(settings))  # a closed form field review Task writes its value
     return AppContext(settings, store, registry, known_resource_types(), search_parameters=runtime,
                       reindexer=Reindexer(store))
 

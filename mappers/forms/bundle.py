@@ -19,7 +19,8 @@ import cv2
 
 from .extract import FieldReading, PageReading
 
-TASK_CODE = {"text": "Review a field read from a scanned form"}
+REVIEW = "urn:passerelle:form-review"  # Task.code (review-field) and Task.output.type (value)
+TASK_CODE = {"coding": [{"system": REVIEW, "code": "review-field"}], "text": "Review a field read from a scanned form"}
 ALLERGY_CLINICAL = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
                                 "code": "active"}]}
 ALLERGY_UNCONFIRMED = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
@@ -80,12 +81,7 @@ def _page(out: _Entries, page: PageReading, source: Source, min_confidence: floa
     if patient:
         _coverage(out, value, patient, page.number)
         for n, concept in enumerate(value.get("allergies") or []):
-            out.add(f"AllergyIntolerance/{page.number}/{n}", {
-                "resourceType": "AllergyIntolerance", "clinicalStatus": ALLERGY_CLINICAL,
-                "verificationStatus": ALLERGY_UNCONFIRMED, "type": "allergy",
-                "code": {"coding": list(concept.codings), "text": concept.text} if concept.codings
-                else {"text": concept.text},
-                "patient": {"reference": patient}, "recordedDate": source.received})
+            out.add(f"AllergyIntolerance/{page.number}/{n}", allergy(concept, patient, source.received))
     doubtful = [r for r in page.fields if not r.trusted(min_confidence)]
     response = {
         "resourceType": "QuestionnaireResponse",
@@ -107,15 +103,21 @@ def _page(out: _Entries, page: PageReading, source: Source, min_confidence: floa
 
 
 def _item(reading: FieldReading, template) -> dict:
-    f, value = reading.field, reading.checked.value
+    return answer_item(reading.field, reading.checked.value, reading.text, template)
+
+
+def answer_item(f, value, text: str, template) -> dict:
+    """The QuestionnaireResponse item of a field whose value passed its check (``text``: as written)."""
     if f.item_type == "date":
         answer = {"valueDate": value}
+    elif f.item_type == "boolean":
+        answer = {"valueBoolean": value}
     elif f.item_type == "choice":
         item = next(i for i in template.questionnaire["item"] if i["linkId"] == f.link_id)
         options = [o["valueCoding"] for o in item.get("answerOption", []) if "valueCoding" in o]
         answer = {"valueCoding": next((o for o in options if o["code"] == value), {"code": value})}
     elif isinstance(value, list):  # allergens, drugs: as the form wrote them
-        answer = {"valueString": ", ".join(c.text for c in value) or reading.text}
+        answer = {"valueString": ", ".join(c.text for c in value) or text}
     else:
         answer = {"valueString": value}
     return {"linkId": f.link_id, "text": f.label, "answer": [answer]}
@@ -124,46 +126,65 @@ def _item(reading: FieldReading, template) -> dict:
 def _person(out: _Entries, kind: str, value: dict, template, page: int) -> str | None:
     """Patient or Practitioner from the trusted ``kind.*`` fields; None when nothing names one."""
     resource_type = "Patient" if kind == "patient" else "Practitioner"
-    name = {k: v for k, v in (("family", value.get(f"{kind}.family")), ("given", value.get(f"{kind}.given"))) if v}
-    if "given" in name:
-        name["given"] = [name["given"]]
-    identifiers = [{"system": template.identifier_systems[link], "value": value[link]}
-                   for link in template.identifier_systems if link.startswith(f"{kind}.") and link in value]
-    if not name and not identifiers:
-        return None
     resource: dict = {"resourceType": resource_type}
-    if identifiers:
-        resource["identifier"] = identifiers
-    if name:
-        resource["name"] = [name]
-    if value.get(f"{kind}.phone"):
-        resource["telecom"] = [{"system": "phone", "value": value[f"{kind}.phone"],
-                                "use": "work" if kind == "practitioner" else "home"}]
-    if kind == "patient":
-        if value.get("patient.gender"):
-            resource["gender"] = value["patient.gender"]
-        if value.get("patient.birthDate"):
-            resource["birthDate"] = value["patient.birthDate"]
-        address = {k: value[f"patient.address.{k}"] for k in ("city", "state", "postalCode")
-                   if value.get(f"patient.address.{k}")}
-        if value.get("patient.address.line"):
-            address["line"] = [value["patient.address.line"]]
-        if address:
-            resource["address"] = [{"use": "home", **address, "country": COUNTRIES[template.language[:2]]}]
-    if identifiers:
-        key = f"{resource_type}?identifier={identifiers[0]['system']}|{identifiers[0]['value']}"
+    for link_id, field_value in value.items():
+        if link_id.startswith(f"{kind}.") and field_value:
+            person_element(resource, link_id, field_value, template)
+    if not resource.get("name") and not resource.get("identifier"):
+        return None
+    if resource.get("identifier"):
+        first = resource["identifier"][0]
+        key = f"{resource_type}?identifier={first['system']}|{first['value']}"
         return out.add(key, resource, key.split("?", 1)[1])
     return out.add(f"{resource_type}/{page}", resource)
 
 
+def person_element(resource: dict, link_id: str, value, template) -> None:
+    """Set in a Patient or Practitioner the element a ``patient.*`` / ``practitioner.*``
+    field maps to (replacing what the element held); other linkIds change nothing."""
+    kind, _, part = link_id.partition(".")
+    if link_id in template.identifier_systems:
+        system = template.identifier_systems[link_id]
+        others = [i for i in resource.get("identifier", []) if i.get("system") != system]
+        resource["identifier"] = [*others, {"system": system, "value": value}]
+    elif part in ("family", "given"):
+        name = (resource.get("name") or [{}])[0]
+        name[part] = [value] if part == "given" else value
+        resource["name"] = [name, *resource.get("name", [])[1:]]
+    elif part == "phone":
+        others = [t for t in resource.get("telecom", []) if t.get("system") != "phone"]
+        resource["telecom"] = [{"system": "phone", "value": value,
+                                "use": "work" if kind == "practitioner" else "home"}, *others]
+    elif kind == "patient" and part in ("gender", "birthDate"):
+        resource[part] = value
+    elif kind == "patient" and part.startswith("address."):
+        address = (resource.get("address") or [{"use": "home", "country": COUNTRIES[template.language[:2]]}])[0]
+        element = part.split(".", 1)[1]
+        address[element] = [value] if element == "line" else value
+        resource["address"] = [address, *resource.get("address", [])[1:]]
+
+
 def _coverage(out: _Entries, value: dict, patient: str, page: int) -> None:
-    if not value.get("coverage.payor"):
-        return
-    coverage = {"resourceType": "Coverage", "status": "active", "beneficiary": {"reference": patient},
-                "payor": [{"display": value["coverage.payor"]}]}
-    if value.get("coverage.subscriberId"):
-        coverage["subscriberId"] = value["coverage.subscriberId"]
-    out.add(f"Coverage/{page}", coverage)
+    if value.get("coverage.payor"):
+        out.add(f"Coverage/{page}", coverage(value["coverage.payor"], value.get("coverage.subscriberId"), patient))
+
+
+def coverage(payor: str, subscriber_id: str | None, patient: str) -> dict:
+    """The Coverage a form's insurer and member number describe (payor by name only)."""
+    resource = {"resourceType": "Coverage", "status": "active", "beneficiary": {"reference": patient},
+                "payor": [{"display": payor}]}
+    if subscriber_id:
+        resource["subscriberId"] = subscriber_id
+    return resource
+
+
+def allergy(concept, patient: str, recorded: str) -> dict:
+    """An allergen the form names, as written (not verified: the patient or a referrer wrote it)."""
+    return {"resourceType": "AllergyIntolerance", "clinicalStatus": ALLERGY_CLINICAL,
+            "verificationStatus": ALLERGY_UNCONFIRMED, "type": "allergy",
+            "code": {"coding": list(concept.codings), "text": concept.text} if concept.codings
+            else {"text": concept.text},
+            "patient": {"reference": patient}, "recordedDate": recorded}
 
 
 def _review(out: _Entries, reading: FieldReading, page: PageReading, qr: str, patient: str | None,

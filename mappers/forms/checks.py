@@ -214,6 +214,25 @@ def check_drugs(text: str, _fmt: str) -> Checked:
     return _vocabulary_list(text, vocabulary.drug, "drug")
 
 
+TICKED_SEPARATOR = " + "  # between the labels of several ticked boxes (one reading's text)
+
+
+def check_tick(text: str, options) -> Checked:
+    """A tick-box item: exactly one box, named by its printed label or its answer (the
+    stored form: true/false for a boolean item, the answerOption code for a choice)."""
+    names = [n.strip() for n in text.split(TICKED_SEPARATOR.strip()) if n.strip()]
+    if not names:
+        return _fail("no box ticked")
+    if len(names) > 1:
+        return _fail("more than one box ticked")
+    wanted = vocabulary.fold(names[0])
+    for option in options:
+        spellings = {vocabulary.fold(option.label), vocabulary.fold(str(option.answer))}
+        if wanted in spellings:
+            return Checked(option.answer)
+    return _fail(f"{names[0]!r} is none of the boxes ({', '.join(o.label for o in options)})")
+
+
 # Checks a misread value (almost) never passes: a check key (mod 97 catches every single
 # wrong digit and every swap of two), or a name the knowledge base must know. A value that
 # passes one of these needs less of the engine's confidence (measured: tests/bench/forms.py).

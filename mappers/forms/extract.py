@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from . import preprocess
+from . import handwriting, preprocess, ticks
 from .checks import KEYED, KEYED_MIN_CONFIDENCE, Checked
 from .ocr import OcrEngine
 from .pages import FormError
@@ -20,6 +20,7 @@ from .templates import Field, Template
 NUMERIC = "0123456789/.-+()AB"
 NUMERIC_CHECKS = frozenset({"date", "nir", "rpps", "npi", "postcode-fr", "zip-us", "phone-fr", "phone-us"})
 MIN_INK_AREA = 12  # connected ink smaller than this (pixels) is a speck of noise, not writing
+HANDWRITTEN = "looks handwritten: only printed values are read"
 TITLE_MATCH = 75  # rapidfuzz ratio (0-100) a page's title must reach to be that template's
 
 
@@ -40,12 +41,16 @@ class FieldReading:
     checked: Checked
     box: Box  # where it was read, in the page image as deskewed
     crop: np.ndarray  # the box's pixels, shown to the reviewer
+    boxes: tuple[ticks.BoxReading, ...] = ()  # a tick-box item: each box as read
 
     def threshold(self, min_confidence: float) -> float:
+        if self.field.is_tick:  # not read by the OCR engine: a threshold of its own
+            return ticks.MIN_CONFIDENCE
         return min(min_confidence, KEYED_MIN_CONFIDENCE) if self.field.check in KEYED else min_confidence
 
     def trusted(self, min_confidence: float) -> bool:
-        """May it be stored as a fact: its check passed and the engine was confident enough."""
+        """May it be stored as a fact: its check passed and the engine (or the tick-box
+        reading) was confident enough."""
         return self.checked.ok and self.confidence >= self.threshold(min_confidence) and bool(self.text)
 
     def problem(self, min_confidence: float) -> str | None:
@@ -113,20 +118,30 @@ def read_page(gray: np.ndarray, number: int, templates: dict[str, Template], eng
     if options.deskew:
         gray, skew = preprocess.deskew(gray)
     template = template or identify(gray, templates, engine)
-    boxes, _, found = locate(template, gray)
+    boxes, shift, found = locate(template, gray)
     per_mm = scale(template, gray)
-    images = {f.link_id: field_image(gray, boxes[f.link_id], per_mm, options) for f in template.fields}
+    written = [f for f in template.fields if not f.is_tick]
+    images = {f.link_id: field_image(gray, boxes[f.link_id], per_mm, options) for f in written}
     lines = {}
     for numeric in (True, False):
-        group = [f.link_id for f in template.fields if (f.check in NUMERIC_CHECKS) == numeric]
+        group = [f.link_id for f in written if (f.check in NUMERIC_CHECKS) == numeric]
         read = engine.read_lines([images[i] for i in group], charset=NUMERIC if numeric else None,
                                  language=template.language)
         lines.update(zip(group, read))
     fields = []
     for f in template.fields:
-        line = lines[f.link_id]
-        checked = template.check(f, line.text) if line.text else Checked(None, "nothing read")
+        boxes_read = ()
+        if f.is_tick:
+            text, confidence, checked, boxes_read = ticks.read_ticks(gray, f, shift, per_mm)
+        else:
+            text, confidence = lines[f.link_id].text, lines[f.link_id].confidence
+            if not text:
+                checked = Checked(None, "nothing read")
+            elif handwriting.handwritten(images[f.link_id]):  # engines misread a hand with confidence
+                checked = Checked(None, HANDWRITTEN)
+            else:
+                checked = template.check(f, text)
         x, y, w, h = boxes[f.link_id]
-        fields.append(FieldReading(f, line.text, line.confidence, checked, boxes[f.link_id],
-                                   gray[max(y, 0):y + h, max(x, 0):x + w]))
+        fields.append(FieldReading(f, text, confidence, checked, boxes[f.link_id],
+                                   gray[max(y, 0):y + h, max(x, 0):x + w], boxes_read))
     return PageReading(number, template, fields, skew, found)

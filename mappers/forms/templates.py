@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from .checks import CHECKS, Checked
+from .checks import CHECKS, Checked, check_tick
 
 DATE_FORMATS = ("DD/MM/YYYY", "MM/DD/YYYY", "YYYY-MM-DD")
 
@@ -38,6 +38,18 @@ class Field:
     check: str
     item_type: str
     mask: str = ""  # identifiers: A letter, 9 digit, * either, anything else itself ("AA9999999")
+    options: tuple[TickOption, ...] = ()  # tick boxes (check "tick")
+
+    @property
+    def is_tick(self) -> bool:
+        return bool(self.options)
+
+
+@dataclass(frozen=True)
+class TickOption:
+    answer: bool | str  # a boolean item's true/false, or a choice item's answerOption code
+    label: str  # printed beside the box
+    box_mm: tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,8 @@ class Template:
 
     def check(self, field: Field, text: str) -> Checked:
         """The field's check, given the template's date format or the field's mask."""
+        if field.is_tick:
+            return check_tick(text, field.options)
         return CHECKS[field.check](text, field.mask if field.check == "identifier" else self.date_format)
 
 
@@ -69,6 +83,26 @@ def _box(value, where: str) -> tuple[float, float, float, float]:
     if not (isinstance(value, list) and len(value) == 4 and all(isinstance(v, (int, float)) for v in value)):
         raise TemplateError(f"{where} must be [x, y, width, height] in millimetres")
     return tuple(float(v) for v in value)
+
+
+def _options(f: dict, item: dict, where: str) -> tuple[TickOption, ...]:
+    """A tick-box field's boxes; each answer must be one the Questionnaire item allows."""
+    if item["type"] == "boolean":
+        allowed = {True, False}
+    elif item["type"] == "choice":
+        allowed = {o["valueCoding"]["code"] for o in item.get("answerOption", []) if "valueCoding" in o}
+    else:
+        raise TemplateError(f"{where}: a tick-box item is of type boolean or choice, not {item['type']!r}")
+    options = f.get("options")
+    if not isinstance(options, list) or len(options) < 2:
+        raise TemplateError(f"{where}.options: a tick-box item lists at least two boxes")
+    out = []
+    for n, o in enumerate(options):
+        if o.get("answer") not in allowed or isinstance(o.get("answer"), bool) != (item["type"] == "boolean"):
+            raise TemplateError(f"{where}.options[{n}].answer: {o.get('answer')!r} is not an answer of "
+                                f"item {f['linkId']!r} (one of {sorted(map(str, allowed))})")
+        out.append(TickOption(o["answer"], str(o["label"]), _box(o["box_mm"], f"{where}.options[{n}].box_mm")))
+    return tuple(out)
 
 
 def parse_template(doc: dict, source: str) -> Template:
@@ -85,10 +119,12 @@ def parse_template(doc: dict, source: str) -> Template:
             where = f"{source}: fields[{n}]"
             if f["linkId"] not in items:
                 raise TemplateError(f"{where}: linkId {f['linkId']!r} is not an item of the questionnaire")
-            if f["check"] not in CHECKS:
-                raise TemplateError(f"{where}: unknown check {f['check']!r} (known: {', '.join(sorted(CHECKS))})")
+            if f["check"] not in (*CHECKS, "tick"):
+                raise TemplateError(f"{where}: unknown check {f['check']!r} (known: {', '.join(sorted(CHECKS))}, tick)")
+            item = items[f["linkId"]]
+            options = _options(f, item, where) if f["check"] == "tick" else ()
             fields.append(Field(f["linkId"], f["label"], _box(f["box_mm"], f"{where}.box_mm"), f["check"],
-                                items[f["linkId"]]["type"], str(f.get("mask", ""))))
+                                item["type"], str(f.get("mask", "")), options))
         missing = set(items) - {f.link_id for f in fields}
         if missing:
             raise TemplateError(f"{source}: items without a place on the page: {', '.join(sorted(missing))}")

@@ -23,13 +23,16 @@ class Form:
         return template.check(template.field(link_id), self.pages[page]["values"][link_id]).value
 
 
-def make_form(folder: Path, name: str, template_ids: list[str], seed: int, faults=frozenset()) -> Form:
+def make_form(folder: Path, name: str, template_ids: list[str], seed: int, faults=frozenset(),
+              handwritten=frozenset()) -> Form:
     templates = load_templates()
     rng = random.Random(seed)
     images, pages = [], []
     for template_id in template_ids:
         values = values_for(templates[template_id], rng, frozenset(faults))
-        images.append(render(templates[template_id], values, Scan.random(rng), seed=seed))
+        scan = Scan.random(rng)
+        scan.handwritten = frozenset(handwritten)
+        images.append(render(templates[template_id], values, scan, seed=seed))
         pages.append({"template": template_id, "values": values})
     save(images, folder / name)
     return Form(folder / name, pages)
@@ -44,3 +47,20 @@ def forms(tmp_path_factory) -> dict[str, Form]:
         "referral-en.tiff": make_form(folder, "referral-en.tiff", ["referral-en"], 13),
         "two-pages.pdf": make_form(folder, "two-pages.pdf", ["referral-fr", "admission-en"], 14),
     }
+
+
+@pytest.fixture(scope="session")
+def doubtful_admission(forms) -> tuple[Form, dict]:
+    """The admission-fr form read by real Tesseract as if every field were doubtful (a poor
+    scan): the transaction Bundle the intake would store, every field a review Task."""
+    import hashlib
+
+    from mappers.forms import Source, engine, form_bundle, read_form
+
+    form = forms["admission-fr.png"]
+    data = form.path.read_bytes()
+    pages = read_form(data, load_templates(), engine("tesseract"))
+    for page in pages:
+        for reading in page.fields:
+            reading.confidence = 0.0
+    return form, form_bundle(pages, Source(hashlib.sha256(data).hexdigest(), "2026-12-02T03:00:00Z"), 0.8)

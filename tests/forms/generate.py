@@ -3,6 +3,10 @@
 Each page is the template rendered with Pillow at 300 dpi (title, labels, boxes), its
 boxes filled with synthetic values, then scanned badly: a slight rotation and shift,
 grey noise and specks. Files are PNG, JPEG, TIFF or PDF (several pages in one file).
+Tick boxes get a tick or a cross drawn with a pen of varying width; a tick-box item named
+in ``faults`` is a correction instead (one box scribbled over, the other ticked: its
+truth is "", the item must go to review). Fields named in ``Scan.handwritten`` are drawn
+as a wobbly hand instead of a font (the engine cannot read handwriting: review).
 
     .venv/bin/python -m tests.forms.generate OUT_DIR [--count N] [--seed S]
 
@@ -89,7 +93,8 @@ def _date(rng: random.Random, fmt: str, first_year: int, last_year: int) -> str:
 
 
 def values_for(template: Template, rng: random.Random, faults: frozenset[str] = frozenset()) -> dict[str, str]:
-    """Printed text per linkId. A linkId in ``faults`` gets a value that must fail its check."""
+    """Printed text per linkId (a tick-box item: the label of the box ticked). A linkId in
+    ``faults`` gets a value that must fail its check (a tick-box item: a correction, "")."""
     fr = template.language.startswith("fr")
     family, given = (FR_FAMILY, FR_GIVEN) if fr else (US_FAMILY, US_GIVEN)
     city = rng.choice(FR_CITIES if fr else US_CITIES)
@@ -121,9 +126,14 @@ def values_for(template: Template, rng: random.Random, faults: frozenset[str] = 
         "practitioner.npi": lambda: luhn_number(rng, rng.choice("12"), 10, hidden_prefix="80840"),
         "referral.reason": lambda: rng.choice(FR_REASONS if fr else US_REASONS),
     }
-    values = {f.link_id: makers[f.link_id]() for f in template.fields}
+    values = {f.link_id: rng.choice(f.options).label if f.is_tick else makers[f.link_id]()
+              for f in template.fields}
+    if "allergies.known" in values and "allergies" in values:  # the two agree on a filled-in form
+        known = template.field("allergies.known").options
+        none = template.check(template.field("allergies"), values["allergies"]).value == []
+        values["allergies.known"] = next(o.label for o in known if o.answer is not none)
     for link_id in faults:
-        values[link_id] = _faulty(link_id, values[link_id])
+        values[link_id] = "" if template.field(link_id).is_tick else _faulty(link_id, values[link_id])
     return values
 
 
@@ -144,6 +154,7 @@ class Scan:
     specks: int = 0
     value_font: str = VALUE_FONTS[0]
     extra: dict = field(default_factory=dict)
+    handwritten: frozenset[str] = frozenset()  # linkIds written by "hand"
 
     @classmethod
     def random(cls, rng: random.Random) -> Scan:
@@ -160,12 +171,80 @@ def render(template: Template, values: dict[str, str], scan: Scan, seed: int = 0
     value_font = ImageFont.truetype(str(FONTS / scan.value_font), 46)
     x, y, w, h = template.title_box_mm
     draw.text((mm(x), mm(y) + mm(h) // 2), template.title, font=title_font, anchor="lm", fill=0)
+    rng = random.Random(seed)
     for f in template.fields:
         x, y, w, h = f.box_mm
         draw.text((mm(15), mm(y) + mm(h) // 2), f.label, font=label_font, anchor="lm", fill=0)
+        if f.is_tick:
+            _tick_boxes(draw, f, values.get(f.link_id, ""), label_font, rng)
+            continue
         draw.rectangle((mm(x), mm(y), mm(x + w), mm(y + h)), outline=0, width=4)
-        draw.text((mm(x) + 24, mm(y) + mm(h) // 2), values.get(f.link_id, ""), font=value_font, anchor="lm", fill=0)
+        if f.link_id in scan.handwritten:
+            _handwrite(page, values.get(f.link_id, ""), (mm(x) + 24, mm(y) + mm(h) // 2), rng)
+        else:
+            draw.text((mm(x) + 24, mm(y) + mm(h) // 2), values.get(f.link_id, ""), font=value_font, anchor="lm",
+                      fill=0)
     return degrade(page, scan, seed)
+
+
+def _tick_boxes(draw: ImageDraw.ImageDraw, f, ticked: str, font, rng: random.Random) -> None:
+    """The boxes and their labels; the box labelled ``ticked`` gets a tick or a cross
+    ("": a correction, the first box scribbled over and the second ticked)."""
+    for n, option in enumerate(f.options):
+        x, y, w, h = (mm(v) for v in option.box_mm)
+        draw.rectangle((x, y, x + w, y + h), outline=0, width=4)
+        draw.text((x + w + mm(2), y + h // 2), option.label, font=font, anchor="lm", fill=0)
+        if option.label == ticked or (ticked == "" and n == 1):
+            _mark(draw, (x, y, w, h), rng)
+        elif ticked == "" and n == 0:
+            _scribble(draw, (x, y, w, h), rng)
+
+
+def _mark(draw: ImageDraw.ImageDraw, box, rng: random.Random) -> None:
+    x, y, w, h = box
+    pen = rng.randint(4, 8)
+
+    def at(fx: float, fy: float) -> tuple[int, int]:  # a point of the box, a little off where aimed
+        return round(x + w * (fx + rng.uniform(-0.06, 0.06))), round(y + h * (fy + rng.uniform(-0.06, 0.06)))
+
+    if rng.random() < 0.5:  # a tick
+        draw.line([at(0.15, 0.55), at(0.4, 0.85), at(0.9, 0.1)], fill=0, width=pen, joint="curve")
+    else:  # a cross
+        draw.line([at(0.12, 0.12), at(0.88, 0.88)], fill=0, width=pen)
+        draw.line([at(0.88, 0.12), at(0.12, 0.88)], fill=0, width=pen)
+
+
+def _scribble(draw: ImageDraw.ImageDraw, box, rng: random.Random) -> None:
+    """Back-and-forth strokes over the whole box, as when a tick is cancelled."""
+    x, y, w, h = box
+    points = []
+    for i in range(rng.randint(7, 14)):
+        points.append((x + rng.uniform(-0.1, 0.15) * w if i % 2 else x + rng.uniform(0.85, 1.1) * w,
+                       y + h * (i + rng.uniform(0, 0.8)) / 12))
+    draw.line(points, fill=0, width=rng.randint(7, 10), joint="curve")
+    draw.line([(px + rng.uniform(-4, 4), py + h / 24) for px, py in points], fill=0, width=rng.randint(7, 10))
+
+
+def _handwrite(page: Image.Image, text: str, at: tuple[int, int], rng: random.Random) -> None:
+    """``text`` as an irregular hand: each letter its own size, slant and height, the line
+    wavy (no handwriting font is installed; the point is that no engine reads it well)."""
+    import numpy as np
+
+    fonts = [ImageFont.truetype(str(FONTS / name), size) for name in ("DejaVuSans-Oblique.ttf",
+             "DejaVuSerif-Italic.ttf", "DejaVuSans-ExtraLight.ttf") for size in (38, 46, 54)]
+    ink = Image.new("L", (mm(115), mm(9)), 0)
+    x = 0
+    for char in text:
+        glyph = Image.new("L", (90, 110), 0)
+        ImageDraw.Draw(glyph).text((20, 55), char, font=rng.choice(fonts), anchor="lm", fill=255)
+        glyph = glyph.rotate(rng.uniform(-25, 25), resample=Image.BICUBIC)
+        ink.paste(255, (x, rng.randint(-12, 12) + (ink.height - 110) // 2), glyph)
+        x += round(glyph.getbbox()[2] - 20 if glyph.getbbox() else 20) + rng.randint(-3, 4)
+    waves = np.asarray(ink, dtype=np.float32)
+    rows = np.arange(waves.shape[1])
+    for col in range(0, waves.shape[1]):  # the line rises and falls
+        waves[:, col] = np.roll(waves[:, col], round(9 * np.sin(rows[col] / 37.0 + rng.random() * 0.3)))
+    page.paste(0, (at[0], at[1] - ink.height // 2), Image.fromarray(waves.astype("uint8"), "L"))
 
 
 def degrade(page: Image.Image, scan: Scan, seed: int) -> Image.Image:
@@ -195,8 +274,11 @@ def save(pages: list[Image.Image], path: Path) -> None:
 
 
 def generate(out: Path, count: int, seed: int, *, kinds=("png", "jpg", "tiff", "pdf"),
-             template_ids: list[str] | None = None, faults: frozenset[str] = frozenset()) -> dict:
-    """``count`` files cycling through the formats and templates; PDFs get two pages."""
+             template_ids: list[str] | None = None, faults: frozenset[str] = frozenset(),
+             corrections: float = 0.0, handwritten: float = 0.0) -> dict:
+    """``count`` files cycling through the formats and templates; PDFs get two pages.
+    ``corrections``: the share of tick-box items drawn as a correction (must go to review);
+    ``handwritten``: the share of written fields drawn by hand (listed in the truth)."""
     templates = load_templates()
     ids = template_ids or sorted(templates)
     rng = random.Random(seed)
@@ -207,9 +289,13 @@ def generate(out: Path, count: int, seed: int, *, kinds=("png", "jpg", "tiff", "
         pages, page_truth = [], []
         for p in range(2 if kind == "pdf" else 1):
             template = templates[ids[(n + p) % len(ids)]]
-            values = values_for(template, rng, faults)
-            pages.append(render(template, values, Scan.random(rng), seed=rng.randrange(2**31)))
-            page_truth.append({"template": template.id, "values": values})
+            corrected = frozenset(f.link_id for f in template.fields if f.is_tick and rng.random() < corrections)
+            values = values_for(template, rng, faults | corrected)
+            scan = Scan.random(rng)
+            scan.handwritten = frozenset(f.link_id for f in template.fields
+                                         if not f.is_tick and handwritten and rng.random() < handwritten)
+            pages.append(render(template, values, scan, seed=rng.randrange(2**31)))
+            page_truth.append({"template": template.id, "values": values, "handwritten": sorted(scan.handwritten)})
         name = f"form-{n:04d}.{kind}"
         save(pages, out / name)
         truth[name] = page_truth

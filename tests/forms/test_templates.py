@@ -51,6 +51,39 @@ def test_a_broken_template_is_named_with_its_element(tmp_path, change, message):
     assert message in str(problem.value)
 
 
+TICK = {"linkId": "allergies.known", "label": "Allergies connues", "box_mm": [78, 237, 117, 9], "check": "tick"}
+
+
+@pytest.mark.parametrize("options, message", [
+    (None, "fields[0].options: a tick-box item lists at least two boxes"),
+    ([{"answer": True, "label": "oui", "box_mm": [80, 239, 5, 5]}],
+     "fields[0].options: a tick-box item lists at least two boxes"),
+    ([{"answer": True, "label": "oui", "box_mm": [80, 239, 5, 5]}, {"answer": "no", "label": "non",
+                                                                   "box_mm": [130, 239, 5, 5]}],
+     "fields[0].options[1].answer: 'no' is not an answer of item 'allergies.known'"),
+    ([{"answer": True, "label": "oui", "box_mm": [80, 239, 5, 5]}, {"answer": False, "label": "non",
+                                                                   "box_mm": [130, 239]}],
+     "fields[0].options[1].box_mm must be [x, y, width, height]"),
+])
+def test_a_broken_tick_box_item_is_named(tmp_path, options, message):
+    doc = json.loads(files("mappers.forms").joinpath("templates/admission-fr.json").read_text(encoding="utf-8"))
+    field = {**TICK, **({"options": options} if options is not None else {})}
+    _site_template(tmp_path, fields=[field] + [f for f in doc["fields"] if f["linkId"] != "allergies.known"])
+    with pytest.raises(TemplateError) as problem:
+        load_templates(tmp_path)
+    assert message in str(problem.value)
+
+
+def test_a_tick_box_item_must_be_boolean_or_choice(tmp_path):
+    doc = json.loads(files("mappers.forms").joinpath("templates/admission-fr.json").read_text(encoding="utf-8"))
+    family = next(f for f in doc["fields"] if f["linkId"] == "patient.family")
+    family.update(check="tick", options=[{"answer": True, "label": "a", "box_mm": [1, 2, 3, 4]},
+                                         {"answer": False, "label": "b", "box_mm": [5, 2, 3, 4]}])
+    _site_template(tmp_path, fields=doc["fields"])
+    with pytest.raises(TemplateError, match="a tick-box item is of type boolean or choice, not 'string'"):
+        load_templates(tmp_path)
+
+
 def test_a_template_that_is_not_json_is_named(tmp_path):
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     with pytest.raises(TemplateError, match="broken.json: not a readable JSON template"):
