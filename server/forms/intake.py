@@ -65,7 +65,7 @@ class FormIntake:
     def __init__(self, ctx: AppContext, engine_name: str | None = None):
         settings = ctx.settings
         self.ctx = ctx
-        self.templates = _templates(settings.form_templates_dir)
+        self.templates = site_templates(settings.form_templates_dir)
         self.engine = forms.engine(engine_name or settings.ocr_engine)
         self.min_confidence = (float(settings.ocr_min_confidence) if settings.ocr_min_confidence
                                else self.engine.min_confidence)
@@ -168,7 +168,8 @@ class FormIntake:
 
 
 @cache
-def _templates(directory: str):
+def site_templates(directory: str):
+    """The shipped templates and the site's own (loaded once per directory)."""
     return forms.load_templates(directory or None)
 
 
