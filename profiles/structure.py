@@ -7,8 +7,11 @@ of primitives (and the null placeholders that line primitive arrays up with them
 backbone elements and data types (``contentReference`` included), contained and embedded
 resources, the resourceType, and unknown elements. Besides that, two JSON-format rules
 every element obeys: ele-1 (no empty element) and ext-1 (an extension has a value or
-extensions, not both). Other invariants (FHIRPath constraints), terminology bindings and
-reference targets are not checked here.
+extensions, not both). A ``code`` element with a required binding (``Patient.gender``,
+``Observation.status``) must hold a code of its value set, when a caller has said where
+those codes come from (``use_required_codes``: this package reads no terminology).
+Other invariants (FHIRPath constraints), other bindings and reference targets are not
+checked here.
 
 A type's ``Shape`` is compiled once from its StructureDefinition and cached; validation is
 a plain walk of the JSON against it. Shapes are public: ``shape(type_name)`` gives the
@@ -54,6 +57,7 @@ class Element:
     shape: Shape | None  # complex content; None for primitives and Resource
     choice: str | None  # the choice group, e.g. "value[x]"
     summary: bool = False  # isSummary: part of a _summary=true rendering
+    definition: str | None = None  # a `code` element's path in its StructureDefinition (Address.use)
 
 
 @dataclass(slots=True, eq=False)
@@ -274,7 +278,8 @@ def _add_element(s: Shape, sd_id: str, e: dict) -> None:
         json_name = name[:-3] + code[0].upper() + code[1:] if choice else name
         system_typed = t["code"].startswith(SYSTEM)
         if _is_primitive(code):
-            el = Element(json_name, code, array, max_, primitive_checker(code), not system_typed, None, choice, summary)
+            el = Element(json_name, code, array, max_, primitive_checker(code), not system_typed, None, choice, summary,
+                         e["path"] if code == "code" else None)
         elif code == "Resource":
             el = Element(json_name, code, array, max_, None, False, None, choice, summary)
         elif code in ("BackboneElement", "Element") and _children(sd_id).get(e["path"]):
@@ -294,6 +299,17 @@ def _add_element(s: Shape, sd_id: str, e: dict) -> None:
 
 
 # ---------------------------------------------------------------- validation
+
+_required_codes: Callable[[str], frozenset[str] | None] | None = None
+
+
+def use_required_codes(codes: Callable[[str], frozenset[str] | None]) -> None:
+    """Check required bindings: ``codes(path)`` gives the codes a ``code`` element's
+    required binding allows (``Patient.gender``: male, female, other, unknown), or None
+    when it has none or they cannot be listed (then any code passes)."""
+    global _required_codes
+    _required_codes = codes
+
 
 
 def validate(resource: object, path: str | None = None) -> list[Issue]:
@@ -400,6 +416,12 @@ def _check_value(obj: dict, el: Element, value: object, where: str, index: int |
         why = el.check(value)
         if why is not None:
             issues.append(Issue(where, f"Invalid {el.type}: {why}", "value"))
+        elif el.definition is not None and _required_codes is not None:
+            allowed = _required_codes(el.definition)
+            if allowed is not None and value not in allowed:
+                issues.append(Issue(where, f"'{value}' is not a code allowed in {el.definition}: "
+                                    f"{', '.join(sorted(allowed)[:12])}{', …' if len(allowed) > 12 else ''}",
+                                    "code-invalid"))
     elif el.shape is not None:
         _check_object(value, el.shape, where, issues)
     else:  # Resource

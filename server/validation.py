@@ -19,13 +19,33 @@ read like ours).
 
 from __future__ import annotations
 
+from functools import cache
+
 from pydantic import ValidationError
 
+import terminology
 from profiles import structure
 
 from .errors import Unprocessable
 
 MAX_ISSUES = 100  # enough to fix a resource; bounds the OperationOutcome of garbage input
+
+
+@cache
+def _required_codes(path: str) -> frozenset[str] | None:
+    """The codes the required binding of ``code`` element ``path`` allows; None without
+    one, or when its value set cannot be listed here (BCP 13 MIME types, BCP 47, UCUM)."""
+    url = terminology.required_value_set(path)
+    if url is None:
+        return None
+    try:
+        expansion = terminology.expand(url)
+    except terminology.NotExpandable:
+        return None
+    return None if expansion.systems else frozenset(code for _, code in expansion.codes)
+
+
+structure.use_required_codes(_required_codes)
 
 
 def known_resource_types() -> frozenset[str]:

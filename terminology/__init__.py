@@ -6,6 +6,8 @@ Layering: imports only ``profiles/`` (and today not even that); ``server/`` and
 - ``expand(url)`` -> ``Expansion``: ValueSet membership for ``:in`` / ``:not-in``;
 - ``subsumed(system, code)`` / ``subsuming(system, code)``: the code and what it
   subsumes / is subsumed by, for ``:below`` / ``:above`` on tokens;
+- ``required_value_set(path)``: the value set of a ``code`` element's required binding
+  (the validator checks codes against it);
 - ``bound_system(path)``: the single code system of the required binding of a
   ``code`` element (``Patient.gender`` -> administrative-gender), so that bound codes
   are indexed with their system, as HAPI FHIR does.
@@ -27,6 +29,7 @@ __all__ = [
     "bound_system",
     "code_system",
     "expand",
+    "required_value_set",
     "subsumed",
     "subsuming",
     "value_set",
@@ -55,6 +58,12 @@ def _bindings() -> dict[str, str]:
     return load_data("bindings")
 
 
+def required_value_set(path: str) -> str | None:
+    """The ValueSet of a ``code`` element's required binding (``path``: the element's path
+    in its defining StructureDefinition, ``Patient.gender``, ``Address.use``)."""
+    return _bindings().get(path)
+
+
 @cache
 def bound_system(path: str) -> str | None:
     """The code system of a ``code`` element's required binding, when it draws from one only.
@@ -62,7 +71,7 @@ def bound_system(path: str) -> str | None:
     ``path`` is the element's path in its defining StructureDefinition
     (``Patient.gender``, ``Address.use``, ``Appointment.participant.status``).
     """
-    url = _bindings().get(path)
+    url = required_value_set(path)
     if url is None:
         return None
     systems = compose_systems(url)

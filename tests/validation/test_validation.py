@@ -292,3 +292,24 @@ def test_speed():
         validate_resource(small)
     rate = n / (time.perf_counter() - start)
     assert rate > 5000, f"{rate:.0f} Patients/s"  # ~100,000/s measured; a loose floor against regressions
+
+
+@pytest.mark.parametrize("resource, expression", [
+    ({"resourceType": "Patient", "gender": "F"}, "Patient.gender"),
+    ({"resourceType": "Location", "status": "bogus"}, "Location.status"),
+    ({"resourceType": "Patient", "address": [{"use": "hom"}]}, "Patient.address[0].use"),
+    ({"resourceType": "Observation", "status": "final", "code": {"text": "bp"},
+      "component": [{"code": {"text": "sys"}, "valueQuantity": {"value": 1, "comparator": "~"}}]},
+     "Observation.component[0].valueQuantity.comparator"),
+])
+def test_a_code_outside_its_required_binding_is_refused(resource, expression):
+    found = problems(resource)
+    assert [(p["code"], p["expression"]) for p in found] == [("code-invalid", [expression])]
+    assert "is not a code allowed in" in found[0]["diagnostics"]
+
+
+def test_codes_of_required_bindings_and_unlisted_value_sets_pass():
+    validate_resource({"resourceType": "Patient", "gender": "unknown", "address": [{"use": "old"}]})
+    # MIME types (BCP 13) cannot be listed: any contentType passes
+    validate_resource({"resourceType": "DocumentReference", "status": "current",
+                       "content": [{"attachment": {"contentType": "application/x-site-specific"}}]})
