@@ -99,6 +99,7 @@ def empty_store(ctx: AppContext) -> None:
     with ctx.store.engine.execution_options(**WRITE).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            ctx.store._pids.clear()  # pids drawn before the restart would be drawn again
         else:
             for table in reversed(tables):
                 conn.execute(text(f"DELETE FROM {table}"))
