@@ -9,6 +9,7 @@ the built-in defaults, so a site lists only its own authorities::
       "identifier_system_prefix": "urn:passerelle:v2:authority:",
       "visit_system": "urn:passerelle:v2:visit",
       "timezone": "Europe/Paris",
+      "realm": "US",
       "z_segments": {"ZPI": [{"field": 2, "resource": "Patient", "url": "https://h.example/ext/vip",
                               "type": "string"}]}
     }
@@ -41,6 +42,7 @@ DEFAULT_IDENTIFIER_SYSTEMS = {
 Z_TYPES = ("string", "code", "dateTime", "boolean", "integer", "CodeableConcept", "Identifier")
 Z_RESOURCES = ("Patient", "Encounter", "ServiceRequest", "Observation", "Appointment", "Immunization",
                "DocumentReference")
+REALMS = ("", "US")  # "US": PID-10 / PID-22 -> US Core race and ethnicity extensions
 _OID = re.compile(r"[0-2](\.(0|[1-9]\d*))+\Z")
 
 
@@ -67,6 +69,9 @@ class MappingConfig:
     visit_system: str = "urn:passerelle:v2:visit"
     timezone: str = "UTC"  # for v2 date-times written without an offset
     z_segments: tuple[ZField, ...] = ()
+    # Realm-specific mappings the IG leaves to local implementations ("" = none): "US" maps
+    # race (PID-10) and ethnic group (PID-22) to the US Core extensions.
+    realm: str = ""
 
     @classmethod
     def from_dict(cls, data: dict) -> MappingConfig:
@@ -86,8 +91,12 @@ class MappingConfig:
             if not re.fullmatch(r"Z[A-Z0-9]{2}", z.segment) or z.type not in Z_TYPES or z.resource not in Z_RESOURCES:
                 raise MappingError(f"mapping configuration: z_segments {z.segment}-{z.field}: segment must be "
                                    f"Z.., type one of {Z_TYPES}, resource one of {Z_RESOURCES}")
+        realm = data.get("realm", base.realm) or ""
+        if realm not in REALMS:
+            raise MappingError(f"mapping configuration: realm {realm!r} is not one of {REALMS[1:]} (or empty)")
         return replace(
             base,
+            realm=realm,
             identifier_systems={**base.identifier_systems, **(data.get("identifier_systems") or {})},
             source_systems=dict(data.get("source_systems") or {}),
             identifier_system_prefix=data.get("identifier_system_prefix", base.identifier_system_prefix),

@@ -11,7 +11,7 @@ from ..datatypes.names import human_name
 from ..datatypes.time import date_time
 from ..errors import MappingError
 from ..message import Segment
-from . import practitioner
+from . import practitioner, us_core
 
 MOTHERS_MAIDEN_NAME = "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"
 BIRTH_TIME = "http://hl7.org/fhir/StructureDefinition/patient-birthTime"
@@ -72,6 +72,10 @@ def patient(ctx: MapContext, pid: Segment, pd1: Segment | None = None,
     religion = codeable(pid.rep(17), "Religion", "0006")
     if religion:
         res.setdefault("extension", []).append({"url": RELIGION, "valueCodeableConcept": religion})
+    if ctx.config.realm == "US":
+        for ext in (us_core.race_extension(pid.reps(10)), us_core.ethnicity_extension(pid.reps(22))):
+            if ext:
+                res.setdefault("extension", []).append(ext)
     twin, order = pid.get(24), pid.get(25)  # multiple birth indicator, birth order
     if twin == "Y" and order.isdigit():
         res["multipleBirthInteger"] = int(order)
