@@ -17,6 +17,8 @@ from server.inbox.worker import Workers
 from .committer import GroupCommitter
 from .listener import MllpListener
 
+INBOX_BATCH = 16
+
 
 class AppAcks:
     """Application acks awaited by open connections, resolved by the workers."""
@@ -64,9 +66,10 @@ def _resolve(future: asyncio.Future, ack: bytes | None) -> None:
 
 
 class Channel:
-    def __init__(self, ctx: AppContext, settings: Settings | None = None):
+    def __init__(self, ctx: AppContext, settings: Settings | None = None, *, inbox_batch: int = INBOX_BATCH):
         self.ctx = ctx
         self.settings = settings or ctx.settings
+        self.inbox_batch = inbox_batch  # messages a worker claims at once, stored in shared transactions
         self.port: int | None = None
         self._workers: Workers | None = None
         self._committer: GroupCommitter | None = None
@@ -81,6 +84,7 @@ class Channel:
             raise ValueError(f"PASSERELLE_MLLP_ORIGINAL_ACK is {s.mllp_original_ack!r}: "
                              f"{COMMIT!r} or {APPLICATION!r} expected")
         self._workers = Workers(self.ctx, threads=s.inbox_workers, lease_seconds=s.inbox_lease_seconds,
+                                batch=self.inbox_batch,
                                 on_settled=acks.settled, original_ack=s.mllp_original_ack)
         self._workers.start()
         if port is None and not s.mllp_port:

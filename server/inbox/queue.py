@@ -71,6 +71,23 @@ def settle(conn: Connection, item: Claimed, state: str, *, now: datetime, error:
         raise LostClaim(f"inbox message {item.id} was claimed by another worker")
 
 
+def settle_many(conn: Connection, settled: list[tuple[Claimed, bytes | None]], state: str, *,
+                now: datetime) -> None:
+    """``settle`` for several rows (each with its application ack, or None): one statement
+    for those without an ack; LostClaim if any of them is no longer ours."""
+    plain = [item for item, app_ack in settled if app_ack is None]
+    if plain:
+        moved = conn.execute(
+            update(T).where(T.c.id.in_([i.id for i in plain]), T.c.claim.in_({i.claim for i in plain}),
+                            T.c.state == PROCESSING)
+            .values(state=state, claim=None, lease_until=None, processed=now, error=None, app_ack=None)).rowcount
+        if moved != len(plain):
+            raise LostClaim(f"inbox messages {plain[0].id}-{plain[-1].id}: some were claimed by another worker")
+    for item, app_ack in settled:
+        if app_ack is not None:
+            settle(conn, item, state, now=now, app_ack=app_ack)
+
+
 def replay(conn: Connection, ids: list[int] | None) -> list[int]:
     """Dead letters back to received (idempotent: other states are left as they are);
     ``ids`` None: every dead letter."""

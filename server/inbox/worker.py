@@ -13,6 +13,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 
@@ -24,7 +25,7 @@ from ..context import AppContext
 from ..errors import FhirError
 from ..storage.db import WRITE
 from ..storage.repository import utcnow
-from . import ack, queue
+from . import ack, merge, queue
 from .intake import APPLICATION, COMMIT, ERROR, REJECT, new_control_id
 from .redact import where
 from .models import DEAD, DONE
@@ -34,22 +35,28 @@ _settling: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("inbox_
 
 LOST = "lost"  # the claim went to another worker (or will come back after its lease)
 CONFLICT_RETRIES = 3
+GROUP_LOCK = "passerelle:inbox:group"
 MAX_ATTEMPTS = 5  # claims of one message ending in a database error before it is a dead letter
 # Told (inbox id, application ack or None) once a message is settled, e.g. to send the ack.
 Settled = Callable[[int, bytes | None], None]
 
 
 class SettleInTransaction:
-    """Store listener: the first write unit of work opened while a message is being
-    processed settles that message as done, in the same database transaction."""
+    """Store listener: the first write unit of work opened while messages are being
+    processed settles them as done, in the same database transaction."""
 
     def begin(self, uow, *, write: bool) -> None:
         pending = _settling.get()
-        if not write or pending is None or pending[2]:
+        if not write or pending is None or pending[1]:
             return
-        item, app_ack, done = pending
+        settled, done = pending
         done.append(True)
-        queue.settle(uow.conn, item, DONE, now=uow.now, app_ack=app_ack)
+        if len(settled) > 1:
+            # Grouped transactions run one at a time (PostgreSQL; SQLite has one writer anyway):
+            # each writes several patients, so the identity matcher locks several sets of keys,
+            # one patient after the other; two groups doing that in parallel could deadlock.
+            uow.lock([GROUP_LOCK])
+        queue.settle_many(uow.conn, settled, DONE, now=uow.now)
 
     def writing(self, uow, resource_type, fhir_id, resource) -> None:
         pass
@@ -61,10 +68,31 @@ def install(ctx: AppContext) -> None:
         ctx.store.listeners.append(SettleInTransaction())
 
 
+@dataclass
+class Mapped:
+    """A claimed message mapped to its transaction Bundle, with its ack due on success."""
+
+    item: queue.Claimed
+    env: ack.Envelope
+    bundle: dict
+    app_ack: bytes | None
+
+
+Outcome = tuple[str, bytes | None]  # done | dead | lost, and the application ack to send (if any)
+
+
 def process(ctx: AppContext, item: queue.Claimed, config: MappingConfig | None = None, *,
-            original_ack: str = COMMIT) -> tuple[str, bytes | None]:
+            original_ack: str = COMMIT) -> Outcome:
     """Map and store one claimed message; returns (done | dead, application ack if one is due).
     ``original_ack`` APPLICATION: original-mode messages get their ack from here too."""
+    mapped = map_message(ctx, item, config, original_ack)
+    return store(ctx, mapped, original_ack) if isinstance(mapped, Mapped) else mapped
+
+
+def map_message(ctx: AppContext, item: queue.Claimed, config: MappingConfig | None,
+                original_ack: str = COMMIT) -> Mapped | Outcome:
+    """The message's Bundle, outside any database transaction; a message that cannot be
+    parsed or mapped is dead-lettered here (its Outcome is returned)."""
     env = ack.Envelope.salvage(item.raw)
     try:
         message = parse(item.raw)
@@ -77,11 +105,18 @@ def process(ctx: AppContext, item: queue.Claimed, config: MappingConfig | None =
         error = ParseError(f"internal error while mapping ({type(exc).__name__})", "MSH", 1, None, INTERNAL_ERROR)
         return _dead(ctx, item, env, error, original_ack)
     app_ack = _app_ack("AA", env) if _app_ack_due(env, True, original_ack) else None
+    return Mapped(item, env, bundle, app_ack)
+
+
+def store(ctx: AppContext, mapped: Mapped, original_ack: str = COMMIT) -> Outcome:
+    """Store one message's Bundle and settle it in the same transaction (dead letter if
+    the Bundle is refused)."""
+    item, env, app_ack = mapped.item, mapped.env, mapped.app_ack
     for attempt in range(1, CONFLICT_RETRIES + 1):
         done: list[bool] = []
-        token = _settling.set((item, app_ack, done))
+        token = _settling.set(([(item, app_ack)], done))
         try:
-            process_bundle(ctx, bundle, {"return": "minimal"}, ctx.settings.base_url)
+            process_bundle(ctx, mapped.bundle, {"return": "minimal"}, ctx.settings.base_url)
             break
         except queue.LostClaim:
             log.info("inbox message %s: claim lost to another worker", item.id)
@@ -107,13 +142,36 @@ def process(ctx: AppContext, item: queue.Claimed, config: MappingConfig | None =
             return _dead(ctx, item, env, error, original_ack)
         finally:
             _settling.reset(token)
-    if not done:  # the Bundle wrote nothing (no transaction opened): settle on our own
-        try:
-            with ctx.store.engine.execution_options(**WRITE).begin() as conn:
-                queue.settle(conn, item, DONE, now=utcnow(), app_ack=app_ack)
-        except queue.LostClaim:
-            return LOST, None
+    if not done and not _settle_alone(ctx, [(item, app_ack)]):  # the Bundle opened no write transaction
+        return LOST, None
     return DONE, app_ack
+
+
+def store_together(ctx: AppContext, group: list[Mapped]) -> bool:
+    """Store several messages' Bundles in ONE transaction (``merge``), settling them all in
+    it. False if that failed for any reason: nothing of it was kept, and the caller
+    stores them one by one (so that only a faulty message becomes a dead letter)."""
+    settled = [(m.item, m.app_ack) for m in group]
+    done: list[bool] = []
+    token = _settling.set((settled, done))
+    try:
+        process_bundle(ctx, merge.merge([m.bundle for m in group]), {"return": "minimal"}, ctx.settings.base_url)
+    except Exception as exc:  # noqa: BLE001  (each one alone will say which, and dead-letter only that one)
+        log.info("inbox messages %s-%s: storing them together failed (%s); one by one now",
+                 group[0].item.id, group[-1].item.id, where(exc))
+        return False
+    finally:
+        _settling.reset(token)
+    return bool(done) or _settle_alone(ctx, settled)
+
+
+def _settle_alone(ctx: AppContext, settled: list[tuple[queue.Claimed, bytes | None]]) -> bool:
+    try:
+        with ctx.store.engine.execution_options(**WRITE).begin() as conn:
+            queue.settle_many(conn, settled, DONE, now=utcnow())
+    except queue.LostClaim:
+        return False
+    return True
 
 
 def _dead(ctx: AppContext, item: queue.Claimed, env: ack.Envelope, error: ParseError, original_ack: str):
@@ -150,7 +208,7 @@ class Workers:
 
     def __init__(self, ctx: AppContext, *, threads: int, lease_seconds: float, poll_seconds: float = 1.0,
                  batch: int = 16, config: MappingConfig | None = None, on_settled: Settled | None = None,
-                 original_ack: str = COMMIT):
+                 original_ack: str = COMMIT, together: bool = True):
         install(ctx)
         self.ctx = ctx
         self.lease_seconds = lease_seconds
@@ -159,6 +217,7 @@ class Workers:
         self.config = config or mapping_config(ctx.settings)
         self.on_settled = on_settled
         self.original_ack = original_ack
+        self.together = together  # store a claimed batch in shared transactions (merge.groups)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"inbox-worker-{i}", daemon=True)
@@ -179,13 +238,41 @@ class Workers:
 
     def run_once(self, ids: list[int] | None = None) -> int:
         """Claim one batch and process it; returns how many were claimed."""
-        with self.ctx.store.engine.execution_options(**WRITE).begin() as conn:
-            items = queue.claim(conn, now=utcnow(), lease_seconds=self.lease_seconds, limit=self.batch, ids=ids)
-        for item in items:
-            state, app_ack = process(self.ctx, item, self.config, original_ack=self.original_ack)
-            if state != LOST and self.on_settled is not None:
-                self.on_settled(item.id, app_ack)
+        items = self.claim_batch(ids)
+        self.process_batch(items)
         return len(items)
+
+    def claim_batch(self, ids: list[int] | None = None) -> list[queue.Claimed]:
+        with self.ctx.store.engine.execution_options(**WRITE).begin() as conn:
+            return queue.claim(conn, now=utcnow(), lease_seconds=self.lease_seconds, limit=self.batch, ids=ids)
+
+    def process_batch(self, items: list[queue.Claimed]) -> None:
+        """Map every claimed message, then store them in groups (``merge``): one
+        transaction per group of Bundles that do not touch the same targets."""
+        mapped: list[Mapped] = []
+        for item in items:
+            result = map_message(self.ctx, item, self.config, self.original_ack)
+            if isinstance(result, Mapped):
+                mapped.append(result)
+            else:
+                self._settled(item, result)
+        if self.together:
+            groups = merge.groups([m.bundle for m in mapped], self.ctx.settings.max_bundle_entries)
+        else:
+            groups = [[i] for i in range(len(mapped))]
+        for group in groups:
+            members = [mapped[i] for i in group]
+            if len(members) > 1 and store_together(self.ctx, members):
+                for m in members:
+                    self._settled(m.item, (DONE, m.app_ack))
+                continue
+            for m in members:
+                self._settled(m.item, store(self.ctx, m, self.original_ack))
+
+    def _settled(self, item: queue.Claimed, outcome: Outcome) -> None:
+        state, app_ack = outcome
+        if state != LOST and self.on_settled is not None:
+            self.on_settled(item.id, app_ack)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -75,3 +75,8 @@ def _ids(server, state):
         if state:
             query = query.where(InboxMessage.state == state)
         return list(uow.conn.execute(query).scalars())
+
+
+def test_mllp_refuses_an_inbox_batch_below_one(server, capsys):
+    assert main(["mllp", "--database-url", server.ctx.settings.database_url, "--inbox-batch", "0"]) == 2
+    assert "--inbox-batch must be 1 or more, not 0" in capsys.readouterr().err
