@@ -1,8 +1,10 @@
 """passerelle serve: the FHIR API (uvicorn) and the HL7 v2 channel (MLLP + inbox workers).
 
 One worker: both run in one asyncio loop. Several API workers (``--workers``): uvicorn
-runs them as processes, and the channel runs in a process of its own (``passerelle
-mllp``); all state is in the database either way.
+runs them as processes, and the channel runs in ONE process of its own (``passerelle
+mllp``: the listener, its group commit and the inbox workers, so that an application ack
+goes back on the connection its message came in on), restarted if it dies; all state is
+in the database either way.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import uvicorn
 from sqlalchemy.engine import make_url
@@ -33,6 +37,7 @@ LOG_CONFIG = {
     },
 }
 HELP = "Run the FHIR REST API (base /fhir) and the MLLP listener"
+WORKER_HEALTHCHECK_SECONDS = 120
 
 
 def add_arguments(parser) -> None:
@@ -54,10 +59,10 @@ def run(args) -> int:
     engine.dispose()
     print(f"Passerelle FHIR API on http://{settings.host}:{settings.port}/fhir (store: {_safe(settings.database_url)}; "
           f"authorization {'DISABLED' if settings.auth == 'disabled' else 'enabled'})")
+    if settings.workers > 1:
+        return _serve_processes(settings)  # the channel's process says where it listens, once it does
     if settings.mllp_port:
         print(f"Passerelle MLLP on {settings.mllp_host}:{settings.mllp_port}", flush=True)
-    if settings.workers > 1:
-        return _serve_processes(settings)
     asyncio.run(_serve(settings))
     return 0
 
@@ -84,16 +89,73 @@ async def _serve(settings: Settings) -> None:
 
 
 def _serve_processes(settings: Settings) -> int:
-    channel = subprocess.Popen([sys.executable, "-m", "interfaces.cli.main", "mllp",
-                                "--database-url", settings.database_url, "--mllp-host", settings.mllp_host,
-                                "--mllp-port", str(settings.mllp_port),
-                                "--inbox-workers", str(settings.inbox_workers)])
+    channel = ChannelProcess(settings)
+    channel.start()
     try:
-        uvicorn.run("interfaces.app:create_app", factory=True, workers=settings.workers, **_uvicorn_options(settings))
+        # A worker builds the whole application before it answers uvicorn's health checks (the
+        # search registry, the terminology, the identity rules: seconds, more on a busy machine);
+        # uvicorn's 5 s default kills it as hung, again and again, and the API never comes up.
+        uvicorn.run("interfaces.app:create_app", factory=True, workers=settings.workers,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **_uvicorn_options(settings))
     finally:
-        channel.terminate()
-        channel.wait(timeout=30)
+        channel.stop()
     return 0
+
+
+class ChannelProcess:
+    """The channel's process beside the API workers: started, started again if it dies
+    (its messages are safe in the inbox; their leases bring them back), stopped last."""
+
+    PAUSE, MAX_PAUSE = 1.0, 30.0  # before a restart; doubled while it keeps dying at once
+
+    def __init__(self, settings: Settings):
+        # The database URL reaches it through the environment (run() sets it), not the
+        # command line, where any local user could read its password.
+        self.command = [sys.executable, "-m", "interfaces.cli.main", "mllp", "--mllp-host", settings.mllp_host,
+                        "--mllp-port", str(settings.mllp_port), "--inbox-workers", str(settings.inbox_workers)]
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._watcher = threading.Thread(target=self._watch, name="mllp-channel-watcher", daemon=True)
+
+    def start(self) -> None:
+        with self._lock:
+            self.process = self._spawn()
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        pause = self.PAUSE
+        while True:
+            started = time.monotonic()
+            code = self.process.wait()
+            pause = min(pause * 2, self.MAX_PAUSE) if time.monotonic() - started < 10 else self.PAUSE
+            if self._stopping.wait(pause):
+                return
+            print(f"passerelle serve: the MLLP channel process exited ({code}); starting it again",
+                  file=sys.stderr, flush=True)
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen:
+        # A session of its own: a Ctrl-C at the terminal reaches the API workers and this
+        # process, which then stops the channel (after them), rather than all at once.
+        return subprocess.Popen(self.command, start_new_session=True)
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stopping.set()
+        with self._lock:
+            process = self.process
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self._watcher.join(timeout)
 
 
 def _safe(url: str) -> str:
