@@ -27,6 +27,8 @@ ALLERGY_SECTIONS = {"allergies"}
 PAST_SECTIONS = {"past_medications"}
 SCOPED_SECTIONS = ALLERGY_SECTIONS | PAST_SECTIONS
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d+[.)]|[a-z][.)])\s")
+_CLAUSE_BREAK = re.compile(r"[,;:()\n]")
+_ROUTE_BEFORE_WORDS = 3  # "IV", "with IV", "switched to oral"
 
 
 def read(doc: Doc, language: str) -> Findings:
@@ -42,6 +44,8 @@ def read(doc: Doc, language: str) -> Findings:
             concept = lex.concepts[ent._.concept]
             if ent._.is_negated or ent._.is_family or ent._.is_hypothetical:
                 continue
+            if concept.kind == "class" and i and _in_parentheses(ent):
+                continue  # "perindopril in 2019 (ACE inhibitor)": the class says what the drug is
             section = next((cat for start, end, cat in scopes if start <= ent.start_char < end), None)
             if _is_allergy(ent, concept, reactions, section) or _caused_reaction(text, ent, reactions, language):
                 allergy = Allergy(concept, _mention(ent), certainty="possible" if ent._.is_uncertain else "confirmed")
@@ -70,15 +74,25 @@ def _by_sentence(doc: Doc) -> list[tuple[Span, list[Span]]]:
 
 def _sig(text: str, sentence: Span, substances: list[Span], i: int, language: str) -> sig.Sig:
     """The sig written after substance ``i``, up to the next substance (or the sentence end).
-    A route may also come before the name: "fentanyl patch", "switched to oral X"."""
+    A route may also be part of the name ("fentanyl patch") or come just before it, in the same clause: "IV vancomycin",
+    "switched to oral X" (not "X 7.5 mg SC daily and then to Y": that SC is X's)."""
     ent = substances[i]
-    after_end = substances[i + 1].start_char if i + 1 < len(substances) else sentence.end_char
-    parsed = sig.parse(text[ent.end_char:after_end], language)
+    followed = i + 1 < len(substances)
+    after_end = substances[i + 1].start_char if followed else sentence.end_char
+    parsed = sig.parse(text[ent.end_char:after_end], language, name_follows=followed)
     if parsed.route is None:
         before_start = substances[i - 1].end_char if i else sentence.start_char
-        route = sig.last_route(text[before_start:ent.end_char], language)
+        before = _CLAUSE_BREAK.split(text[before_start:ent.start_char])[-1].split()[-_ROUTE_BEFORE_WORDS:]
+        route = sig.last_route(" ".join([*before, ent.text]), language)  # the name may hold it: "fentanyl patch"
         parsed = sig.Sig(parsed.strength, parsed.dose, route, parsed.frequency, parsed.text)
     return parsed
+
+
+def _in_parentheses(ent: Span) -> bool:
+    """The entity is all that a pair of parentheses holds: "(IEC)", "(ACE inhibitor)"."""
+    doc = ent.doc
+    return (ent.start > 0 and ent.end < len(doc)
+            and doc[ent.start - 1].text == "(" and doc[ent.end].text == ")")
 
 
 def _is_allergy(ent: Span, concept: lexicon.Concept, reactions: list[Span], section: str | None) -> bool:
@@ -98,7 +112,10 @@ def section_scopes(doc: Doc, text: str) -> list[tuple[int, int, str]]:
 
     A header governs the rest of its line and the list items right below it; a header
     alone on its line governs the lines below it up to a blank line (or the next header).
-    Prose after an inline "Allergies: X." is not the allergy list any more.
+    Prose after an inline "Allergies: X." is not the allergy list any more, even on the
+    same line: a later sentence of the line belongs to the list only when it starts with
+    a substance ("Allergies: tramadol - confusion. Erythromycin - diarrhoea." but not
+    "Allergies: angioedema with perindopril. He has tolerated ramipril.").
     """
     scopes = []
     for section in doc._.sections:
@@ -108,7 +125,7 @@ def section_scopes(doc: Doc, text: str) -> list[tuple[int, int, str]]:
         limit = doc[section.body_start:section.body_end].end_char if section.body_end else len(text)
         line_end = _line_end(text, title.end_char)
         alone = not text[title.end_char:line_end].strip()
-        end = line_end
+        end = line_end if alone else _inline_list_end(doc, title, line_end)
         while end < limit:
             next_end = _line_end(text, end + 1)
             line = text[end + 1:next_end]
@@ -117,6 +134,17 @@ def section_scopes(doc: Doc, text: str) -> list[tuple[int, int, str]]:
             end = next_end
         scopes.append((title.start_char, min(end, limit), section.category))
     return scopes
+
+
+def _inline_list_end(doc: Doc, title: Span, line_end: int) -> int:
+    sentence = doc[title.end - 1].sent
+    while sentence.end_char < line_end and sentence.end < len(doc):
+        following = doc[sentence.end].sent
+        first = next((t for t in following if not t.is_punct and not t.is_space), None)
+        if first is None or first.ent_type_ != SUBSTANCE:
+            break
+        sentence = following
+    return min(line_end, sentence.end_char)
 
 
 def _line_end(text: str, start: int) -> int:
@@ -133,15 +161,20 @@ def _attach(text: str, sentence: Span, allergies: list[tuple[Span, Allergy]], re
         owner = before[-1] if before else allergies[0][1]
         if reaction._.concept not in owner.reactions:
             owner.reactions.append(reaction._.concept)
-    # Each allergy's segment: from the previous allergy to the next one; severity words in it are its own.
+    # Each allergy's segment: from the previous allergy (or the last "," or ";" after it: "rash
+    # (mild) ; clindamycin -> diarrhoea") to the next one; severity words in it are its own.
     for i, (ent, allergy) in enumerate(allergies):
         start = allergies[i - 1][0].end_char if i else sentence.start_char
+        separator = max(text.rfind(",", start, ent.start_char), text.rfind(";", start, ent.start_char))
+        start = max(start, separator + 1) if i else start
         end = allergies[i + 1][0].start_char if i + 1 < len(allergies) else sentence.end_char
         allergy.severity = sig.severity(text[start:end], language)
 
 
 def _merge_duplicates(found: Findings) -> None:
-    """One finding per substance: a second mention adds what it says (the first mention stays the anchor)."""
+    """One finding per substance: a second mention adds what it says (the first mention stays
+    the anchor). A medication written twice with two strengths is two regimens ("oxycodone MR
+    10 mg twice daily", "oxycodone 5 mg every 4 hours as needed") and stays two."""
     allergies: dict[str, Allergy] = {}
     for a in found.allergies:
         kept = allergies.setdefault(a.concept.id, a)
@@ -151,14 +184,24 @@ def _merge_duplicates(found: Findings) -> None:
             if a.certainty == "possible":
                 kept.certainty = "possible"
     found.allergies = list(allergies.values())
-    medications: dict[tuple[str, str], Medication] = {}
+    medications: list[Medication] = []
     for m in found.medications:
         if m.concept.id in allergies:
             continue  # "rash after taking X ... allergy to X": the note is telling the reaction
-        kept = medications.setdefault((m.concept.id, m.status), m)
-        if kept is not m and not kept.sig.strength and m.sig.strength:
-            medications[(m.concept.id, m.status)] = m
-    found.medications = list(medications.values())
+        same = [k for k in medications if k.concept.id == m.concept.id and k.status == m.status]
+        kept = next((k for k in same if not (k.sig.strength and m.sig.strength)
+                     or k.sig.strength == m.sig.strength), None)
+        if kept is None:
+            medications.append(m)
+        else:
+            kept.sig = _combined(kept.sig, m.sig)
+    found.medications = medications
+
+
+def _combined(first: sig.Sig, second: sig.Sig) -> sig.Sig:
+    """What two mentions of one regimen say: the first's values, completed by the second's."""
+    return sig.Sig(first.strength or second.strength, first.dose or second.dose, first.route or second.route,
+                   first.frequency or second.frequency, first.text or second.text)
 
 
 def _mention(ent: Span) -> Mention:

@@ -103,7 +103,7 @@ def build(language: str, splitter: str = DEFAULT_SPLITTER, *, targets: bool = Tr
     sectionizer.add(section_rules(language))
     context: ConText = nlp.add_pipe("medspacy_context", config={
         "rules": None, "phrase_matcher_attr": "NORM", "span_attrs": CONTEXT_ATTRIBUTES})
-    context.add(medspacy_context_rules(language) + context_rules(language))
+    context.add(medspacy_context_rules(language) + context_rules(language) + context_pattern_rules(language))
     return nlp
 
 
@@ -148,6 +148,12 @@ def medspacy_context_rules(language: str) -> list[ConTextRule]:
 def context_rules(language: str) -> list[ConTextRule]:
     return [ConTextRule(literal, category, direction=direction)
             for literal, category, direction in _tsv(RULES / f"context_{language}.tsv", 3)]
+
+
+def context_pattern_rules(language: str) -> list[ConTextRule]:
+    """Rules that need a token pattern ("but … stopped it"), in medspaCy's JSON format."""
+    path = RULES / f"context_{language}_patterns.json"
+    return ConTextRule.from_json(str(path)) if path.exists() else []
 
 
 def _tsv(path: Path, columns: int) -> list[list[str]]:

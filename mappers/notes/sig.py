@@ -28,8 +28,9 @@ def _alternatives(words) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))  # longest first
 
 
+# Not a strength: a concentration of something else ("platelets 60 G/L", "5 mg/kg").
 _STRENGTH = re.compile(rf"(?<![\w/])({_NUMBER})(?:\s*/\s*({_NUMBER}))?\s*({_alternatives(_MASS_UNITS)})"
-                       rf"({_PER_HOUR})(?![\w])", re.IGNORECASE)
+                       rf"({_PER_HOUR})(?!\w|\s*/\s*(?:l|dl|kg|m2|m²)\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class _Rules:
     severity: list[tuple[re.Pattern, str]]
     routes: list[tuple[re.Pattern, str]]
     reaction_links: frozenset[str]
+    sig_end: re.Pattern  # where another treatment's sig starts
 
 
 @cache
@@ -71,7 +73,8 @@ def rules(language: str) -> _Rules:
     routes.sort(key=lambda r: -len(r[0].pattern))
     return _Rules([(re.compile(p, re.IGNORECASE), n) for p, n in data["frequency"]],
                   re.compile(data["prn"], re.IGNORECASE), dose, units, numbers, severity, routes,
-                  frozenset(lexicon.plain(w) for w in data["reaction_links"]))
+                  frozenset(lexicon.plain(w) for w in data["reaction_links"]),
+                  re.compile(rf"(?<!\w)(?:{_alternatives(data['sig_ends'])})(?!\w)", re.IGNORECASE))
 
 
 _ARTICLE = re.compile(r"\s*(?:l'|d'|la|le|les|du|de la|des|the|a|an)\s*$")
@@ -84,11 +87,21 @@ def links_reaction(between: str, language: str) -> bool:
     return _ARTICLE.sub("", words).strip() in rules(language).reaction_links
 
 
-def parse(text: str, language: str) -> Sig:
-    """The sig written in ``text`` (the words that follow one drug name)."""
+_NAME = "\u2026"  # stands for the drug name that follows a sig's words ("… aspirin 75 mg on <clopidogrel>")
+
+
+def parse(text: str, language: str, *, name_follows: bool = False) -> Sig:
+    """The sig written in ``text`` (the words that follow one drug name), up to where
+    another treatment's starts ("then", "puis"). ``name_follows``: the text stops where
+    another drug's name starts, not where the writer stopped, so "on" at its end is
+    "on <that drug>", not "at night" ("ON")."""
     r = rules(language)
+    end = r.sig_end.search(text)
+    if end:
+        text, name_follows = text[:end.start()], False
     strength = _strength(text)
-    return Sig(strength, _dose(text, r), _route(text, r), _frequency(text, r), text.strip())
+    frequency = _frequency(text + _NAME if name_follows else text, r)
+    return Sig(strength, _dose(text, r), _route(text, r), frequency, text.strip())
 
 
 def severity(text: str, language: str) -> str | None:
@@ -134,11 +147,13 @@ def last_route(text: str, language: str) -> str | None:
 
 
 def _frequency(text: str, r: _Rules) -> str | None:
+    """The frequency written first (of two rules matching at one place, the first listed)."""
     prn = bool(r.prn.search(text))
-    for pattern, normal in r.frequency:
-        m = pattern.search(text)
-        if m:
-            hours = next((g for g in m.groups() if g), None) if m.groups() else None
-            value = normal.format(hours) if "{}" in normal else normal
-            return f"{value} prn" if prn else value
-    return "prn" if prn else None
+    hits = [(m.start(), rank, m, normal) for rank, (pattern, normal) in enumerate(r.frequency)
+            for m in [pattern.search(text)] if m]
+    if not hits:
+        return "prn" if prn else None
+    _, _, m, normal = min(hits, key=lambda h: h[:2])
+    hours = next((g for g in m.groups() if g), None) if m.groups() else None
+    value = normal.format(hours) if "{}" in normal else normal
+    return f"{value} prn" if prn else value

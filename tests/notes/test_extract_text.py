@@ -99,3 +99,111 @@ def test_both_sentence_splitters_find_the_same_here():
     text = "Allergies: codeine (nausea).\nMedications:\n1. Apixaban 5 mg BID\n2. Bisoprolol 2.5 mg OD\n"
     fast, rush = notes.extract(text, "en"), notes.extract(text, "en", splitter="pyrush")
     assert concepts(fast) == concepts(rush) == (["sub:codeine"], ["sub:apixaban", "sub:bisoprolol"])
+
+
+# -- long letters: sections, regimens, clause limits (issue 7, second pass) ------------------
+
+
+def test_prose_after_an_inline_allergy_list_is_not_the_list():
+    found = notes.extract("Allergies: angioedema with perindopril in 2019 (ACE inhibitor). "
+                          "He has taken ramipril for two years without problem.\n", "en")
+    # the class in parentheses says what perindopril is; ramipril, in the next sentence, is a treatment
+    assert concepts(found) == (["sub:perindopril"], ["sub:ramipril"])
+
+
+def test_list_sentences_on_the_allergy_line_stay_in_the_list():
+    found = notes.extract("Allergies: Tramadol - confusion. Erythromycin - diarrhoea.\n", "en")
+    assert concepts(found) == (["sub:tramadol", "sub:erythromycine"], [])
+    assert [a.reactions for a in found.allergies] == [["confusion"], ["diarrhea"]]
+
+
+def test_severity_belongs_to_its_own_list_item():
+    found = notes.extract("Allergies: flucloxacillin -> rash (mild) ; clindamycin -> diarrhoea\n", "en")
+    assert [(a.concept.id, a.severity) for a in found.allergies] == [
+        ("sub:flucloxacilline", "mild"), ("sub:clindamycine", None)]
+
+
+def test_two_regimens_of_one_drug_stay_two_and_a_repeated_one_is_completed():
+    found = notes.extract("Oxycodone MR 10 mg twice daily. Oxycodone 5 mg every 4 hours as needed.\n"
+                          "Calcium and vitamin D (Adcal-D3) one tablet twice daily.\n", "en")
+    assert [(m.concept.id, m.sig.strength, m.sig.frequency) for m in found.medications] == [
+        ("sub:oxycodone", "10 mg", "2/1d"), ("sub:oxycodone", "5 mg", "1/4h prn"),
+        ("own:calcium-colecalciferol", None, "2/1d")]
+    assert found.medications[2].sig.dose == "1 tablet"
+
+
+def test_the_frequency_written_first_wins():
+    [pred] = notes.extract("Prednisolone 40 mg once daily, reduce by 5 mg every week.\n", "en").medications
+    assert pred.sig.frequency == "1/1d"
+    [metformin] = notes.extract("| Metformin | 500 mg | PO | twice daily with meals |\n", "en").medications
+    assert metformin.sig.frequency == "2/1d"
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    # the IV is vancomycin's; "then" starts doxycycline's sig; "oral" before a name is that name's
+    ("Treated with IV vancomycin 1 g bd for 3 days then PO doxycycline 100 mg bd.", "en",
+     [("sub:vancomycine", "iv", "2/1d"), ("sub:doxycycline", "oral", "2/1d")]),
+    ("Switched to fondaparinux 7.5 mg SC once daily and then to rivaroxaban 20 mg daily.", "en",
+     [("sub:fondaparinux", "sc", "1/1d"), ("sub:rivaroxaban", None, "1/1d")]),
+    ("Hydrocortisone 100 mg IV 4 fois par jour puis relais par prednisolone per os.", "fr",
+     [("sub:hydrocortisone", "iv", "4/1d"), ("sub:prednisolone", "oral", None)]),
+])
+def test_a_sig_stops_where_the_next_treatment_starts(text, language, expected):
+    found = notes.extract(text, language)
+    assert [(m.concept.id, m.sig.route, m.sig.frequency) for m in found.medications] == expected
+
+
+def test_a_concentration_is_not_a_strength():
+    [enox] = notes.extract("Sous énoxaparine, plaquettes passées de 250 à 60 G/L à J7.", "fr").medications
+    assert enox.sig.strength is None
+
+
+def test_french_as_needed_is_not_a_condition_on_the_next_drugs():
+    found = notes.extract("Ttt : sumatriptan 50 mg si crise, Ventoline si besoin, Leeloo (pilule).", "fr")
+    assert [(m.concept.id, m.sig.frequency) for m in found.medications] == [
+        ("sub:sumatriptan", "prn"), ("sub:salbutamol", "prn"), ("own:ethinylestradiol-levonorgestrel", None)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Traitement actuel : venlafaxine LP 75 mg 1 fois par jour depuis août.", ("sub:venlafaxine", "active")),
+    ("Oramorph 2,5 mg PO si douleur - non donné cette nuit.", ("sub:morphine", "active")),
+    ("Au cours du séjour, arrêt du Laroxyl, à ne pas reprendre.", ("sub:amitriptyline", "stopped")),
+])
+def test_french_translated_context_rules_that_said_the_opposite(text, expected):
+    [med] = notes.extract(text, "fr").medications
+    assert (med.concept.id, med.status) == expected
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Sacubitril/valsartan to be considered in clinic.", "en"),
+    ("Un traitement par sacubitril/valsartan sera discuté en consultation.", "fr"),
+])
+def test_a_treatment_to_be_discussed_is_not_taken(text, language):
+    assert concepts(notes.extract(text, language)) == ([], [])
+
+
+@pytest.mark.parametrize("text, language, allergen", [
+    ("Allergies : codéine -> vomissements ; ? latex (pte pas sûre).", "fr", "own:latex"),
+    ("Allergies: codeine -> vomiting; ?latex (pt unsure).", "en", "own:latex"),
+    ("Says she may also be allergic to nitrofurantoin.", "en", "own:nitrofurantoin"),
+])
+def test_doubtful_allergies_are_possible_not_denied(text, language, allergen):
+    found = notes.extract(text, language)
+    assert (allergen, "possible") in [(a.concept.id, a.certainty) for a in found.allergies]
+
+
+def test_on_before_another_drug_is_not_at_night():
+    found = notes.extract("Aspirin 75 mg stopped by cardiology (on clopidogrel alone). Atorvastatin 20 mg ON.\n", "en")
+    assert [(m.concept.id, m.sig.frequency) for m in found.medications] == [
+        ("sub:acide acetylsalicylique", None), ("sub:clopidogrel", None), ("sub:atorvastatine", "1/1d")]
+    assert found.medications[0].sig.text == "75 mg stopped by cardiology (on"  # as written, nothing added
+
+
+@pytest.mark.parametrize("text, language", [
+    ("GP record lists aspirin 75 mg but the patient stopped it 6 months ago (on clopidogrel alone).", "en"),
+    ("Le DMP mentionne Kardégic 75 mg mais le patient l'a arrêté il y a 6 mois (sous clopidogrel seul).", "fr"),
+])
+def test_a_drug_the_patient_stopped_it_across_but_is_stopped(text, language):
+    found = notes.extract(text, language)
+    assert [(m.concept.id, m.status) for m in found.medications] == [
+        ("sub:acide acetylsalicylique", "stopped"), ("sub:clopidogrel", "active")]
