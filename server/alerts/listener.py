@@ -40,12 +40,13 @@ from ..storage.repository import format_instant
 from .detect import detect
 from .facts import ALLERGY_TYPE, MEDICATION_TYPES, allergy, medication, patient_id
 from .issues import alert_key, detected_issue, issue_id, same
-from .records import MAX_RECORDS, patient_records, read
+from .records import MAX_RECORDS, checked_records, current_versions, read, versions
 
 log = logging.getLogger("passerelle.alerts")
 
 WATCHED = frozenset((*MEDICATION_TYPES, ALLERGY_TYPE))
 ALERT_TYPE = "DetectedIssue"
+CHECKED_TYPES = (*MEDICATION_TYPES, ALLERGY_TYPE, ALERT_TYPE)
 LOOKUP_CHUNK = 100  # references per implicated= search
 
 
@@ -116,9 +117,12 @@ class AlertListener:
         """Bring the patient's alerts up to date; counts of created, updated, cancelled.
 
         Looked at in a read transaction first: most re-checks change nothing and need no
-        write lock. Changes are worked out again inside the write transaction."""
+        write lock. Inside the write transaction the changes found are applied as they
+        are if the records they rest on are still the same versions (one query on the
+        resource table), and worked out again otherwise."""
         with store.read() as uow:
-            if not changes(uow, self.kb, patient):
+            planned, seen = changes(uow, self.kb, patient)
+            if not planned:
                 return apply(uow, patient, [])
         for attempt in (1, 2, 3):
             try:
@@ -126,7 +130,9 @@ class AlertListener:
                     # One re-check of a patient at a time: concurrent writes for one patient
                     # would otherwise race to create the same alert.
                     uow.lock([f"alerts:{patient}"])
-                    return apply(uow, patient, changes(uow, self.kb, patient))
+                    if current_versions(uow, patient, CHECKED_TYPES) != seen:
+                        planned, seen = changes(uow, self.kb, patient)
+                    return apply(uow, patient, planned)
             except Conflict:
                 if attempt == 3:
                     raise
@@ -147,9 +153,10 @@ def alerted_patients(store, records: set[str]) -> set[str]:
     return found
 
 
-def changes(uow, kb: KnowledgeBase, patient: str) -> list[tuple[str, str, dict]]:
-    """(created | updated | cancelled, DetectedIssue id, content) that make the alerts current."""
-    found = patient_records(uow, patient, (*MEDICATION_TYPES, ALLERGY_TYPE, ALERT_TYPE))
+def changes(uow, kb: KnowledgeBase, patient: str) -> tuple[list[tuple[str, str, dict]], frozenset]:
+    """(created | updated | cancelled, DetectedIssue id, content) that make the alerts current,
+    and the versions of the records they were worked out from."""
+    found = checked_records(uow, patient, CHECKED_TYPES)
     meds = [m for t in MEDICATION_TYPES for r in found[t] if (m := medication(kb, r, lambda ref: read(uow, ref)))]
     allergies = [a for r in found[ALLERGY_TYPE] if (a := allergy(kb, r))]
     existing = {key: r for r in found[ALERT_TYPE] if (key := alert_key(r))}
@@ -168,7 +175,7 @@ def changes(uow, kb: KnowledgeBase, patient: str) -> list[tuple[str, str, dict]]
     for stored in existing.values():
         if stored.get("status") not in ("cancelled", "entered-in-error"):
             out.append(("cancelled", stored["id"], {**_content(stored), "status": "cancelled"}))
-    return out
+    return out, versions(found)
 
 
 def apply(uow, patient: str, planned: list[tuple[str, str, dict]]) -> dict[str, int]:
