@@ -34,6 +34,7 @@ from .forms.review import FormReviews
 from .mdm.listener import MdmListener
 from .notes import NoteExtraction, warm_note_pipelines
 from .storage.repository import Store
+from .subscriptions import SubscriptionListener
 from .validation import known_resource_types, validate_resource
 
 log = logging.getLogger("passerelle")
@@ -55,6 +56,7 @@ def build_context(settings: Settings, *, run_migrations: bool = True) -> AppCont
     store.listeners.append(NoteExtraction(settings))  # allergies and medications read from notes, after commit
     install_coordination(store, settings)  # Slots follow Appointments, eligibility answers, claim reviews
     store.listeners.append(FormReviews(settings))  # a closed form field review Task writes its value
+    store.listeners.append(SubscriptionListener(settings, known_resource_types()))  # last: records final content
     return AppContext(settings, store, registry, known_resource_types(), search_parameters=runtime,
                       reindexer=Reindexer(store))
 

@@ -85,6 +85,16 @@ class Settings:
     form_templates_dir: str = field(default_factory=lambda: _env("form_templates_dir", ""))
     # Clinical notes (server.notes): read allergies and medications out of stored text documents ("off": don't).
     nlp_notes: bool = field(default_factory=lambda: _env("nlp_notes", "on").lower() not in ("off", "0", "false", "no"))
+    # Subscriptions (server.subscriptions, interfaces.subscriptions): hosts notifications may go to
+    # ("host" or "host:port", comma-separated; https only, except loopback hosts listed here), and the
+    # delivery policy: attempts before the Subscription goes to error, backoff base and cap, HTTP timeout.
+    subscription_hosts: str = field(default_factory=lambda: _env("subscription_hosts", ""))
+    subscription_max_attempts: int = field(default_factory=lambda: int(_env("subscription_max_attempts", "8")))
+    subscription_retry_seconds: float = field(default_factory=lambda: float(_env("subscription_retry_seconds", "2")))
+    subscription_retry_cap_seconds: float = field(
+        default_factory=lambda: float(_env("subscription_retry_cap_seconds", "600")))
+    subscription_timeout_seconds: float = field(
+        default_factory=lambda: float(_env("subscription_timeout_seconds", "10")))
 
     def with_overrides(self, **overrides) -> Settings:
         """Apply the CLI flags that were given (None means: not given)."""

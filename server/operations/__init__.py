@@ -6,6 +6,7 @@ from . import remittance, scheduling, submit  # noqa: F401  (coordination)
 from . import everything, match, merge, mdm_review  # noqa: F401  (identity: server.mdm)
 from . import forms  # noqa: F401  (scanned forms: server.forms)
 from . import extract  # noqa: F401  (clinical notes: mappers.notes)
+from ..subscriptions import operations as subscriptions  # noqa: F401  ($status, $events: server.subscriptions)
 from .registry import OPERATIONS
 
 __all__ = ["OPERATIONS"]

@@ -24,6 +24,9 @@ REFUSED_BY_WORKFLOW = {
     # The request's patient is not the beneficiary of the Coverage it names.
     "CoverageEligibilityRequest-52345.json": "is not a coverage of Patient/pat1",
     "CoverageEligibilityRequest-52346.json": "is not a coverage of Patient/pat1",
+    # Their endpoint's host is not on PASSERELLE_SUBSCRIPTION_HOSTS (server.subscriptions).
+    "Subscription-example.json": "PASSERELLE_SUBSCRIPTION_HOSTS",
+    "Subscription-example-error.json": "PASSERELLE_SUBSCRIPTION_HOSTS",
 }
 
 
