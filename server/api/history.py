@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..authz.access import current
-from ..authz.criteria import compartment_members
-from ..authz.guard import check_instance
+from ..authz.history import history_reach
 from ..bundles.build import bundle, entry_for_version, link
-from ..errors import BadRequest, Forbidden
+from ..errors import BadRequest
 from ..search.parse_values import parse_date_range
 from ..storage.repository import UnitOfWork
 from .cursor import decode_cursor, encode_cursor, page_size
@@ -25,7 +23,7 @@ def _instant(name: str, value: str | None) -> tuple[datetime, datetime] | None:
 
 def history(uow: UnitOfWork, ctx, base: str, params: list[tuple[str, str]], resource_type: str | None = None,
             fhir_id: str | None = None) -> Answer:
-    _check_access(uow, resource_type, fhir_id)
+    reach = history_reach(uow, resource_type, fhir_id)  # None: the token sees every version
     q = dict(params)
     count = page_size(ctx.settings, q.get("_count"))
     since = _instant("_since", q.get("_since"))
@@ -38,7 +36,7 @@ def history(uow: UnitOfWork, ctx, base: str, params: list[tuple[str, str]], reso
         except (ValueError, TypeError) as exc:
             raise BadRequest("_page is not a cursor this server issued", expression="_page") from exc
     versions = uow.history(resource_type, fhir_id, since=since[0] if since else None, at=at, before=before,
-                           count=count)
+                           count=count, visible=reach.where if reach else None)
     path = "/".join(p for p in (base, resource_type, fhir_id, "_history") if p)
     links = [link("self", path, params)]
     if len(versions) == count and count > 0:
@@ -46,25 +44,10 @@ def history(uow: UnitOfWork, ctx, base: str, params: list[tuple[str, str]], reso
         cursor = encode_cursor([last.last_updated.isoformat(), last.pid, last.version_id])
         links.append(link("next", path, [*((k, v) for k, v in params if k != "_page"), ("_page", cursor)]))
     total = uow.count_versions(resource_type, fhir_id) if fhir_id and not (since or at) else None
+    if reach is not None:
+        shown = reach.keep(uow, versions)  # the cursor above stays on the last version read
+        if total is not None and reach.judges_versions(resource_type) and total != len(shown):
+            total = None  # some versions may be out of reach: how many is not said
+        versions = shown
     return Answer(200, body=bundle("history", [entry_for_version(base, v) for v in versions], links, total))
 
-
-def _check_access(uow: UnitOfWork, resource_type: str | None, fhir_id: str | None) -> None:
-    """Instance history: as a read. Type and system history list versions of every
-    resource, so they need grants that reach every resource of the types listed
-    (a patient-compartment or query-narrowed token gets 403: it would see others')."""
-    access = current()
-    if access.internal:
-        return
-    if fhir_id is not None:
-        check_instance(uow, "r", resource_type, fhir_id)
-        return
-    if resource_type is None:
-        # It lists the audit trail too, which "*" grants do not reach.
-        if not (access.system_wide("s") and access.allows("s", "AuditEvent")):
-            raise Forbidden("System history needs user/*.rs or system/*.rs, and a scope for AuditEvent")
-        return
-    access.require("s", resource_type)
-    if not access.unrestricted("s", resource_type, compartment_members(uow.store.registry)):
-        raise Forbidden(f"{resource_type} history lists every {resource_type}: this token only reaches some "
-                        f"(search with _lastUpdated instead)")

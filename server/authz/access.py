@@ -5,7 +5,8 @@ restricts rows in two ways: a ``patient/`` grant on a type of the Patient compar
 only reaches that patient's compartment (outside the compartment, only ``SHARED_TYPES``,
 whole), and a query-narrowed grant (``patient/Observation.rs?category=laboratory``) only
 reaches resources matching its query. Wildcard grants (``*``) never reach the audit trail: AuditEvent needs a grant
-that names it.
+that names it. A Schedule naming no Patient (a practitioner's) is availability, not patient
+data: patient/ grants reach it (``SHARED_UNLESS_NAMING_PATIENT``).
 
 The current Access lives in a context variable: the middleware sets it for each HTTP
 request, and work done outside a request (CLI, background jobs) runs with ``INTERNAL``.
@@ -35,6 +36,10 @@ SHARED_TYPES = frozenset({
     "NamingSystem", "StructureDefinition", "SearchParameter", "OperationDefinition", "CapabilityStatement",
     "CompartmentDefinition", "TerminologyCapabilities", "ImplementationGuide", "GraphDefinition", "MessageDefinition",
 })
+# Types of the Patient compartment that hold no patient's data when no Patient is named in
+# the parameter given: a practitioner's or a room's Schedule is availability, which a
+# patient's app must read to book. A patient/ grant reaches those whole, and the patient's own.
+SHARED_UNLESS_NAMING_PATIENT = {"Schedule": "actor"}
 
 
 @dataclass(frozen=True)

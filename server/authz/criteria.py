@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, exists, false, literal, or_, select
 
 from ..search.compartment import compartment_criterion, member_types
 from ..search.parse import parse_search
-from ..search.sql.common import Scope, type_filter
-from .access import SHARED_TYPES, Access, Grant, restricts
+from ..search.sql.common import Scope, index_alias, type_filter
+from .access import SHARED_TYPES, SHARED_UNLESS_NAMING_PATIENT, Access, Grant, restricts
 
 COMPARTMENT = "Patient"
 
@@ -59,8 +59,11 @@ class AccessCriterion:
             member_scope = Scope(scope.res, in_compartment, scope.drive)
             criterion = compartment_criterion(self.registry, COMPARTMENT, self.access.patient, in_compartment)
             compartment = criterion.condition(member_scope) if in_compartment else false()
-            conds.append(or_(compartment, *type_filter(scope.res.c.resource_type, outside))
-                         if outside else compartment)
+            anyone = [_names_no_patient(scope, t, SHARED_UNLESS_NAMING_PATIENT[t])
+                      for t in in_compartment if t in SHARED_UNLESS_NAMING_PATIENT]
+            if outside:
+                anyone.append(and_(*type_filter(scope.res.c.resource_type, outside)))
+            conds.append(or_(compartment, *anyone) if anyone else compartment)
         if grant.query:
             conds.append(self._query_condition(grant, types, scope))
         return and_(*conds)
@@ -77,6 +80,15 @@ class AccessCriterion:
             per_type.append(and_(scope.res.c.resource_type == rtype,
                                  *(criterion_condition(c, type_scope) for c in query.criteria)))
         return or_(*per_type) if per_type else false()
+
+
+def _names_no_patient(scope: Scope, resource_type: str, param: str):
+    """A ``resource_type`` whose ``param`` refers to no Patient (a practitioner's Schedule)."""
+    ref = index_alias("reference")
+    return and_(scope.res.c.resource_type == resource_type, ~exists(
+        select(literal(1)).select_from(ref).where(ref.c.pid == scope.res.c.pid, ref.c.resource_type == resource_type,
+                                                  ref.c.param == param, ref.c.target_type == COMPARTMENT)
+        .correlate(scope.res)))
 
 
 def visible_pids(uow, access: Access, letter: str, pids: list[int]) -> list[int]:

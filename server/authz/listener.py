@@ -1,8 +1,12 @@
-"""Work the server does for itself after a commit runs with internal access.
+"""Authorization's store listener.
 
-``uow.after_commit`` callbacks (alerts, notifications, audit) are the server's own work:
+Work the server does for itself after a commit runs with internal access:
+``uow.after_commit`` callbacks (alerts, notifications, audit) are the server's own work,
 the caller's token must not narrow what they search or forbid what they write. This
-store listener wraps each callback, when it is appended, in ``acting_as(INTERNAL)``.
+listener wraps each callback, when it is appended, in ``acting_as(INTERNAL)``.
+
+It also shows each write of a patient-run operation to its watch
+(``server.authz.operations``), which refuses what leaves the patient's compartment.
 """
 
 from __future__ import annotations
@@ -25,4 +29,6 @@ class InternalAfterCommit:
             uow.after_commit = _InternalCallbacks(uow.after_commit)
 
     def writing(self, uow, resource_type, fhir_id, resource) -> None:
-        pass
+        watch = getattr(uow, "compartment_writes", None)
+        if watch is not None:
+            watch.writing(uow, resource_type, fhir_id)

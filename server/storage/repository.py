@@ -264,14 +264,19 @@ class UnitOfWork:
         at: tuple[datetime, datetime] | None = None,
         before: tuple[datetime, int, int] | None = None,
         count: int = 20,
+        visible: Callable[[object], object] | None = None,
     ) -> list[StoredResource]:
         """Versions newest first. ``at`` (low, high) keeps the versions current at some
         moment of that range; ``before`` is the keyset cursor (last_updated, pid,
-        version_id) of the previous page, so pages do not shift while others write."""
+        version_id) of the previous page, so pages do not shift while others write.
+        ``visible(table)``: a condition on the version table ANDed in (an access token's
+        reach, server.authz.history)."""
         self.flush()
         conditions = []
         if resource_type:
             conditions.append(V.c.resource_type == resource_type)
+        if visible is not None:
+            conditions.append(visible(V))
         if fhir_id is not None:
             current = self._current(resource_type, fhir_id)
             if current is None:
