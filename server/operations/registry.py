@@ -25,6 +25,7 @@ from ..api.outcome import Answer
 from ..authz.access import Access, current
 from ..authz.criteria import compartment_members, visible_pids
 from ..authz.guard import check_instance, visible_stored
+from ..authz.operations import check_writes, patient_may_run
 from ..errors import BadRequest, Forbidden, MethodNotAllowed, NotFound
 from ..storage.models import Resource
 
@@ -69,6 +70,10 @@ class Operation:
     affects_state: bool = False
     resource_types: frozenset[str] | None = None  # None: every type
     documentation: str = ""
+    # Type-level changes whose writes all stay in one patient's compartment: the id of the
+    # Patient a call names (None: none, or several). A patient token of that patient may
+    # run them (server.authz.operations).
+    patient_compartment: Callable[[OperationCall], str | None] | None = None
 
 
 @dataclass
@@ -95,12 +100,13 @@ OPERATIONS = OperationRegistry()
 
 
 def operation(name: str, *, definition: str, levels, affects_state: bool = False, resource_types=None,
-              documentation: str = ""):
+              documentation: str = "", patient_compartment=None):
     """Decorator: register a handler as the ``$name`` operation."""
 
     def register(handler: Callable[[OperationCall], Answer]):
         OPERATIONS.register(Operation(name, definition, frozenset(levels), handler, affects_state,
-                                      frozenset(resource_types) if resource_types else None, documentation))
+                                      frozenset(resource_types) if resource_types else None, documentation,
+                                      patient_compartment))
         return handler
 
     return register
@@ -145,6 +151,8 @@ def authorize(call: OperationCall, op: Operation) -> None:
             check_instance(call.uow, "u", call.resource_type, call.fhir_id, access)
         return
     if call.resource_type:
+        if op.affects_state and patient_may_run(call, op):
+            return
         letters = "cu" if op.affects_state else "s"
         members = compartment_members(call.uow.store.registry)
         for letter in letters:
@@ -203,7 +211,9 @@ def _stored_pids(call: OperationCall, named: set[tuple[str, str]]) -> dict[tuple
 def call_operation(call: OperationCall, op: Operation) -> Answer:
     """Run an operation for a route or a Bundle entry: authorize, handle, filter."""
     authorize(call, op)
-    return visible_answer(call, op.handler(call))
+    answer = op.handler(call)
+    check_writes(call)
+    return visible_answer(call, answer)
 
 
 async def invoke_operation(request: Request, name: str, resource_type: str | None = None,
@@ -233,4 +243,3 @@ async def invoke_operation(request: Request, name: str, resource_type: str | Non
 
     answer = await run_in_threadpool(unit)
     return render(answer, request, rendering)
-

@@ -7,6 +7,7 @@ the answers (Bundles of Appointments, as the IHE operations return).
 from __future__ import annotations
 
 from ..api.outcome import Answer
+from ..authz.guard import check_instance
 from ..coordination import booking, params
 from ..coordination.fhirtime import to_aware
 from ..coordination.find import DEFAULT_WINDOW, FindRequest, find
@@ -68,6 +69,20 @@ def _given(call: OperationCall, *, required_status: tuple[str, ...] | None = Non
     return appointment, existing
 
 
+def _patient(call: OperationCall) -> str | None:
+    """The Patient participant of the appointment acted on (None: none or several): a
+    patient's own app may hold and book for that patient (server.authz.operations)."""
+    appointment = params.resource(call, "appointment-resource", "appt-resource", resource_type="Appointment")
+    refs = params.references(call, "appointment-reference", "appt-id")
+    if appointment is None and refs:
+        fhir_id = split_reference(refs[0], expected="Appointment", expression="appointment-reference")[1]
+        check_instance(call.uow, "r", "Appointment", fhir_id, call.access)  # 404 when out of reach
+        appointment = booking.load(call.uow, fhir_id)[0]
+    patients = {ref.removeprefix("Patient/") for p in (appointment or {}).get("participant", [])
+                if (ref := (p.get("actor") or {}).get("reference", "")).startswith("Patient/")}
+    return patients.pop() if len(patients) == 1 else None
+
+
 def _bundle(call: OperationCall, stored: list) -> dict:
     return {"resourceType": "Bundle", "type": "searchset", "total": len(stored), "entry": [
         {"fullUrl": f"{call.base}/{s.resource_type}/{s.id}", "resource": s.resource(), "search": {"mode": "match"}}
@@ -75,6 +90,7 @@ def _bundle(call: OperationCall, stored: list) -> dict:
 
 
 @operation("hold", definition=IHE + "hold", levels=("type",), resource_types=("Appointment",), affects_state=True,
+           patient_compartment=_patient,
            documentation="Hold a proposed Appointment's slots for PASSERELLE_HOLD_SECONDS")
 def hold_appointment(call: OperationCall) -> Answer:
     appointment, existing = _given(call, required_status=("proposed", "pending"))
@@ -83,6 +99,7 @@ def hold_appointment(call: OperationCall) -> Answer:
 
 
 @operation("book", definition=IHE + "book", levels=("type",), resource_types=("Appointment",), affects_state=True,
+           patient_compartment=_patient,
            documentation="Book (or reschedule, or cancel with status=cancelled) an Appointment")
 def book_appointment(call: OperationCall) -> Answer:
     appointment, existing = _given(call)
