@@ -61,8 +61,8 @@ class TrustedClients:
             raise ValueError(f"{path}: not a usable CDS clients file ({exc})") from exc
         return cls(keys)
 
-    def verify(self, ctx, authorization: str | None, audiences: set[str]) -> str:
-        """The verified issuer; a 401 HookError otherwise."""
+    def verify(self, ctx, authorization: str | None, audiences: set[str]) -> tuple[str, str | None]:
+        """The verified issuer and its ``sub``; a 401 HookError otherwise."""
         if not authorization or authorization[:7].lower() != "bearer " or not authorization[7:].strip():
             raise unauthorized("A CDS client JWT is required (Authorization: Bearer ...)")
         token = authorization[7:].strip()
@@ -83,7 +83,8 @@ class TrustedClients:
             raise unauthorized("The JWT signature does not verify with the client's keys") from None
         _check(claims, audiences)
         _once(ctx, issuer, claims)
-        return issuer
+        sub = claims.get("sub")
+        return issuer, sub if isinstance(sub, str) else None
 
 
 def _check(claims: dict, audiences: set[str]) -> None:

@@ -1,4 +1,4 @@
-"""Writes the AuditEvent of each FHIR request, before its answer leaves the server.
+"""Writes the AuditEvent of each FHIR request (and CDS Hooks call) before its answer leaves.
 
 Its own transaction (a read has no write transaction to join): the event is committed
 before the client sees the answer, so an answered request is always on record. A
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from ..authz.access import INTERNAL, acting_as
+from .cds import CdsCall, cds_event
 from .events import audit_event
 
 log = logging.getLogger("passerelle.audit")
@@ -28,3 +29,9 @@ class AuditRecorder:
                                 access=access, address=client[0] if client else None, recorded=uow.now)
             with acting_as(INTERNAL):  # the trail itself is written by the server, not the caller
                 uow.create(event)
+
+
+def record_cds_call(ctx, call: CdsCall, status: int, address: str | None) -> None:
+    """The AuditEvent of one CDS Hooks call, committed before the answer leaves."""
+    with ctx.store.write() as uow, acting_as(INTERNAL):
+        uow.create(cds_event(call, status=status, address=address, recorded=uow.now))
