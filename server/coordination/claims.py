@@ -2,20 +2,22 @@
 
 $submit checks the PAS Bundle, stores the Claim (pointing at our resources), adjudicates
 it by the site rules, stores the ClaimResponse and, when items are pended, a Task for a
-coordinator. Completing that Task with a decision (Task.output ``decision``: A1 or A3,
-optionally per ``itemSequence``) writes the new answer: a new ClaimResponse version.
+coordinator. Completing that Task with a decision (Task.output ``decision``: A1, A3, or A6
+with the ``authorized-quantity`` certified, optionally per ``itemSequence``) writes the new
+answer: a new ClaimResponse version.
 $inquire finds the current answer from the Claim's identifier.
 """
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from ..errors import BadRequest, FhirError, NotFound, Unprocessable
 from ..search.service import find_ids
 from ..storage.repository import StoredResource
 from . import adjudicate, pas_bundle
-from .adjudicate import APPROVED, DENIED, PENDED, X12_306, Decision
+from .adjudicate import APPROVED, CERTIFIED, DENIED, MODIFIED, PENDED, X12_306, Decision
 from .fhirtime import format_instant, to_aware
 from .lookup import codings, identifier_token, search
 from .rules import load_rules
@@ -24,6 +26,7 @@ TASK_CODE = {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code", "
              "text": "Review prior authorization"}
 DECISION = "http://passerelle.example/CodeSystem/task-output"
 ITEM_SEQUENCE = "http://passerelle.example/StructureDefinition/item-sequence"
+AUTHORIZED_QUANTITY = "http://passerelle.example/StructureDefinition/authorized-quantity"
 
 
 def submit(uow, settings, bundle: dict | None) -> tuple[int, list[StoredResource]]:
@@ -117,7 +120,7 @@ def is_review(task: dict) -> bool:
         (task.get("focus") or {}).get("reference", "").startswith("Claim/")
 
 
-def decisions_of(task: dict) -> tuple[str | None, dict[int, str]]:
+def decisions_of(task: dict) -> tuple[Decision | None, dict[int, Decision]]:
     """(decision for every pended item, {itemSequence: decision}) from Task.output."""
     general, by_item = None, {}
     for i, output in enumerate(task.get("output", [])):
@@ -125,16 +128,37 @@ def decisions_of(task: dict) -> tuple[str | None, dict[int, str]]:
             continue
         code = next((c.get("code") for c in codings(output.get("valueCodeableConcept"))
                      if c.get("system") == X12_306), None)
-        if code not in (APPROVED, DENIED):
-            raise Unprocessable("A decision is A1 (certified) or A3 (not certified) from " + X12_306,
+        if code not in (APPROVED, MODIFIED, DENIED):
+            raise Unprocessable("A decision is A1 (certified), A6 (modified: certified for the "
+                                "authorized-quantity given) or A3 (not certified) from " + X12_306,
                                 code="invalid", expression=f"Task.output[{i}].valueCodeableConcept")
-        sequence = next((e.get("valuePositiveInt") for e in output.get("extension", [])
-                         if e.get("url") == ITEM_SEQUENCE), None)
+        extensions = {e.get("url"): e for e in output.get("extension", [])}
+        quantity = _authorized_quantity(extensions.get(AUTHORIZED_QUANTITY), code, i)
+        decision = Decision(code, "decided by a coordinator", quantity)
+        sequence = (extensions.get(ITEM_SEQUENCE) or {}).get("valuePositiveInt")
         if sequence is None:
-            general = code
+            general = decision
         else:
-            by_item[sequence] = code
+            by_item[sequence] = decision
     return general, by_item
+
+
+def _authorized_quantity(extension: dict | None, code: str, index: int) -> Decimal | None:
+    where = f"Task.output[{index}].extension"
+    if code != MODIFIED:
+        if extension is not None:
+            raise Unprocessable(f"An authorized-quantity goes with an A6 decision only, not {code}",
+                                code="invalid", expression=where)
+        return None
+    try:
+        quantity = Decimal(str((extension or {})["valueDecimal"]))
+    except (KeyError, InvalidOperation):
+        raise Unprocessable(f"An A6 decision needs the quantity certified ({AUTHORIZED_QUANTITY}, valueDecimal)",
+                            code="required", expression=where) from None
+    if quantity <= 0:
+        raise Unprocessable("The authorized-quantity of an A6 decision is above zero (zero is A3)",
+                            code="invalid", expression=where)
+    return quantity
 
 
 def apply_review(uow, task: dict) -> None:
@@ -153,11 +177,16 @@ def apply_review(uow, task: dict) -> None:
     for item in response["item"]:
         action = adjudicate.action_of(item)
         if action == PENDED:
-            action = by_item.get(item["itemSequence"], general)
-            if action is None:
+            decision = by_item.get(item["itemSequence"], general)
+            if decision is None:
                 missing.append(str(item["itemSequence"]))
                 continue
-            decisions.append((item["itemSequence"], Decision(action, "decided by a coordinator")))
+            requested = adjudicate.quantity_of(by_sequence[item["itemSequence"]])
+            if decision.action == MODIFIED and decision.quantity >= requested:
+                raise Unprocessable(f"Item {item['itemSequence']}: an A6 decision certifies less than the "
+                                    f"{requested} requested (else it is A1)", code="invalid",
+                                    expression="Task.output")
+            decisions.append((item["itemSequence"], decision))
         else:
             decisions.append((item["itemSequence"], None))
     if missing:
@@ -165,19 +194,23 @@ def apply_review(uow, task: dict) -> None:
                             f"(Task.output of type {DECISION}#decision)", code="required", expression="Task.output")
     now = to_aware(uow.now)
     number = response.get("preAuthRef") or (adjudicate.pre_auth_number(claim_id)
-                                            if any(d and d.action == APPROVED for _, d in decisions) else None)
+                                            if any(d and d.action in CERTIFIED for _, d in decisions) else None)
+    if claim["use"] != "preauthorization":
+        number = None
     items, actions = [], []
     for (sequence, decision), old in zip(decisions, response["item"]):
         if decision is None:
             items.append(old)
             actions.append(adjudicate.action_of(old))
         else:
-            items.append(adjudicate.item_adjudication(by_sequence[sequence], decision, number))
+            items.append(adjudicate.item_adjudication(by_sequence[sequence], decision, number, now))
             actions.append(decision.action)
     updated = {**response, "item": items, "outcome": adjudicate.outcome(actions),
                "disposition": adjudicate.disposition(actions), "created": format_instant(now)}
-    if number and claim["use"] == "preauthorization":
+    if number:
         updated["preAuthRef"] = number
+    if claim["use"] == "claim":
+        updated.update(adjudicate.payable(claim, items))
     uow.update(updated, response["id"], if_match=stored.version_id)
 
 

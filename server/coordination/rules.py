@@ -1,8 +1,10 @@
 """Site adjudication rules for prior authorization, held as data (JSON).
 
 Shape (``data/claim-rules.json`` is the example): ``authorizationRequired``,
-``autoApprove`` (with optional ``maxQuantity`` and ``maxUnitPrice``), ``pendForReview``
-and ``notCovered``, each a list of codes (system + code) of Claim.item.productOrService.
+``autoApprove`` (with optional ``maxQuantity`` and ``maxUnitPrice``, and ``overLimit``:
+``pend`` (the default: a coordinator decides) or ``modify`` (certify ``maxQuantity`` of a
+larger request: a partial approval, X12 306 A6)), ``pendForReview`` and ``notCovered``,
+each a list of codes (system + code) of Claim.item.productOrService.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class AutoApprove:
     max_quantity: Decimal | None = None
     max_unit_price: Decimal | None = None
     currency: str | None = None
+    modify_over_limit: bool = False  # above maxQuantity: certify maxQuantity (A6) rather than pend
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,14 @@ def load_rules(path: str = "") -> ClaimRules:
     auto = {}
     for key, item in _codes(data, "autoApprove", str(source)):
         price = item.get("maxUnitPrice") or {}
+        over = item.get("overLimit", "pend")
+        if over not in ("pend", "modify") or (over == "modify" and item.get("maxQuantity") is None):
+            raise ValueError(f"{source}: autoApprove {key[1]}: overLimit is 'pend' or 'modify' "
+                             f"(which needs a maxQuantity), not {over!r}")
         auto[key] = AutoApprove(
             Decimal(str(item["maxQuantity"])) if item.get("maxQuantity") is not None else None,
             Decimal(str(price["value"])) if price.get("value") is not None else None,
-            price.get("currency"))
+            price.get("currency"), over == "modify")
     return ClaimRules(
         frozenset(k for k, _ in _codes(data, "authorizationRequired", str(source))),
         auto,

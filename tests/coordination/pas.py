@@ -60,7 +60,7 @@ def actions(response: dict) -> list[str]:
     out = []
     for it in response["item"]:
         review = next(e for e in it["adjudication"][0]["extension"] if e["url"].endswith("extension-reviewAction"))
-        code = next(p for p in review["extension"] if p["url"] == "code")
+        code = next(p for p in review["extension"] if p["url"].endswith("extension-reviewActionCode"))
         out.append(code["valueCodeableConcept"]["coding"][0]["code"])
     return out
 
