@@ -88,10 +88,17 @@ class IndexRow:
     """
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    pid: Mapped[int] = mapped_column(BigId, ForeignKey("resource.pid"), index=True)
+    pid: Mapped[int] = mapped_column(BigId, ForeignKey("resource.pid"))
     resource_type: Mapped[str] = mapped_column(String(64))
     param: Mapped[str] = mapped_column(String(100))
     instance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+def probe_index() -> Index:
+    """``(pid, resource_type, param)``: a search's ``EXISTS`` probes (``idx_x.pid = resource.pid
+    AND resource_type = … AND param = …``) become one index range of a few rows instead of
+    every row of the resource; the writer's ``DELETE … WHERE pid = …`` uses it too."""
+    return Index(None, "pid", "resource_type", "param")
 
 
 class IdxString(IndexRow, Base):
@@ -99,7 +106,9 @@ class IdxString(IndexRow, Base):
     value: Mapped[str] = mapped_column(String(255))
     exact: Mapped[str] = mapped_column(String(255))
     __table_args__ = (
-        Index(None, "resource_type", "param", "value", postgresql_ops={"value": "varchar_pattern_ops"}),
+        # pid last: the pids of a prefix match come from the index alone (index-only scans).
+        Index(None, "resource_type", "param", "value", "pid", postgresql_ops={"value": "varchar_pattern_ops"}),
+        probe_index(),
     )
 
 
@@ -108,14 +117,15 @@ class IdxToken(IndexRow, Base):
     system: Mapped[str | None] = mapped_column(String(255))
     code: Mapped[str | None] = mapped_column(String(255))
     text: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (Index(None, "resource_type", "param", "code", "system"),)
+    # pid last: an exact code's pids come from the index alone, in pid order.
+    __table_args__ = (Index(None, "resource_type", "param", "code", "system", "pid"), probe_index())
 
 
 class IdxDate(IndexRow, Base):
     __tablename__ = "idx_date"
     low: Mapped[datetime | None] = mapped_column(DateTime)
     high: Mapped[datetime | None] = mapped_column(DateTime)
-    __table_args__ = (Index(None, "resource_type", "param", "low", "high"),)
+    __table_args__ = (Index(None, "resource_type", "param", "low", "high"), probe_index())
 
 
 class IdxNumber(IndexRow, Base):
@@ -123,7 +133,7 @@ class IdxNumber(IndexRow, Base):
     value: Mapped[float] = mapped_column(Float)
     low: Mapped[float] = mapped_column(Float)
     high: Mapped[float] = mapped_column(Float)
-    __table_args__ = (Index(None, "resource_type", "param", "value"),)
+    __table_args__ = (Index(None, "resource_type", "param", "value"), probe_index())
 
 
 class IdxQuantity(IndexRow, Base):
@@ -134,7 +144,7 @@ class IdxQuantity(IndexRow, Base):
     value: Mapped[float] = mapped_column(Float)
     low: Mapped[float] = mapped_column(Float)
     high: Mapped[float] = mapped_column(Float)
-    __table_args__ = (Index(None, "resource_type", "param", "value"),)
+    __table_args__ = (Index(None, "resource_type", "param", "value"), probe_index())
 
 
 class IdxReference(IndexRow, Base):
@@ -144,8 +154,10 @@ class IdxReference(IndexRow, Base):
     target_version: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(String(1024))
     __table_args__ = (
-        Index(None, "resource_type", "param", "target_id", "target_type"),
+        # pid last: the referrers of a target come from the index alone, in pid order.
+        Index(None, "resource_type", "param", "target_id", "target_type", "pid"),
         Index(None, "target_type", "target_id"),
+        probe_index(),
         # Absolute and canonical references are searched by URL; most rows have none.
         Index(
             "ix_idx_reference_resource_type_param_url",
@@ -161,7 +173,7 @@ class IdxReference(IndexRow, Base):
 class IdxUri(IndexRow, Base):
     __tablename__ = "idx_uri"
     uri: Mapped[str] = mapped_column(String(1024))
-    __table_args__ = (Index(None, "resource_type", "param", "uri"),)
+    __table_args__ = (Index(None, "resource_type", "param", "uri"), probe_index())
 
 
 # The index table of each SearchParameter type: the one place both the writer
