@@ -26,6 +26,7 @@ from datetime import timedelta
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
+from ..storage.db import refresh_statistics
 from ..storage.jobs import ReindexJob
 from ..storage.models import Resource
 from ..storage.repository import Store, UnitOfWork
@@ -138,6 +139,7 @@ class Reindexer:
             while True:
                 if self._batch_with_retries(job_id):
                     log.info("reindex completed", extra={"job": job_id})
+                    refresh_statistics(self.store.engine)  # SQLite: the index rows were all rewritten
                     return
                 if self._stopping.is_set() or (self.after_batch is not None and self.after_batch(job_id) is False):
                     self._release(job_id)
