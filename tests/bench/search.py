@@ -282,15 +282,23 @@ def load(t: Target, seed: int, workers: int, batch: int) -> dict:
                   loaded_at=f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
                   **database_size(t))
     write_marker(t, marker)
-    log(f"  [{t.label}] {'VACUUM ANALYZE' if t.backend == 'postgresql' else 'WAL checkpoint'} in {finish:.0f} s; "
+    log(f"  [{t.label}] {'VACUUM ANALYZE' if t.backend == 'postgresql' else 'ANALYZE, WAL checkpoint'} in {finish:.0f} s; "
         f"database {marker['database_mb']:,} MB")
     return marker
 
 
 def _finish(t: Target) -> None:
     """PostgreSQL: VACUUM ANALYZE (statistics, as autovacuum would set them, and the visibility map
-    for index-only scans). SQLite: checkpoint the WAL; no ANALYZE, which the app never runs either."""
+    for index-only scans). SQLite: the app's own statistics refresh after a bulk load
+    (``refresh_statistics``: ANALYZE), then checkpoint the WAL."""
     if t.backend == "sqlite":
+        from server.storage.db import make_engine, refresh_statistics
+
+        engine = make_engine(t.url)
+        try:
+            refresh_statistics(engine)
+        finally:
+            engine.dispose()
         conn = sqlite3.connect(t.sqlite_path)
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
