@@ -8,12 +8,14 @@ import sys
 from . import client, demo, directory, inbox, ingest, mllp, send, serve, user
 from . import ingest_form
 from . import assertion, launch
+from . import mdm
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="passerelle", description="Passerelle FHIR R4 gateway")
     commands = root.add_subparsers(dest="command", required=True)
-    for module in (serve, demo, client, user, directory, mllp, send, ingest, inbox, ingest_form, launch, assertion):
+    for module in (serve, demo, client, user, directory, mllp, send, ingest, inbox, ingest_form, launch, assertion,
+                   mdm):
         sub = commands.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

@@ -42,18 +42,28 @@ class Matcher:
         return keys
 
     def candidates(self, uow, resource_type: str, features: Features, *, keys: list[str] | None = None,
-                   exclude: str | None = None) -> list[Candidate]:
-        """Golden records with their best score, best first (no grade: below 'possible')."""
+                   exclude: str | None = None, ids: list[str] | None = None,
+                   records: dict[str, dict] | None = None) -> list[Candidate]:
+        """Golden records with their best score, best first (no grade: below 'possible').
+
+        ``ids``: the records sharing a blocking key, when the caller looked them up
+        already (``index.lookup``); ``records``: content known already (records written
+        earlier in this transaction, not necessarily flushed): those are not read again,
+        and what is read is added to it."""
         model = self.models[resource_type]
-        keys = self.keys(model, features) if keys is None else keys
-        ids = index.candidates(uow.conn, resource_type, keys, exclude=exclude, max_block=model.max_block)
+        if ids is None:
+            keys = self.keys(model, features) if keys is None else keys
+            ids = index.candidates(uow.conn, resource_type, keys, exclude=exclude, max_block=model.max_block)
         if not ids:
-            return []  # a new person: the common case, and no flush of the unit's buffered rows
-        uow.flush()  # records written earlier in this transaction are candidates too
-        records = index.current_resources(uow.conn, resource_type, ids)
-        tf = index.TermCounts(uow.conn, resource_type, self._totals)
-        if records:
-            tf.prefetch(self._term_probe(model, features))
+            return []  # a new person: the common case
+        records = {} if records is None else records
+        missing = [i for i in ids if i not in records]
+        found, counts = index.candidate_data(uow.conn, resource_type, missing, self._term_probe(model, features))
+        records.update(found)
+        tf = index.TermCounts(uow.conn, resource_type, self._totals, counts)
+        return self.rank(model, features, {i: records[i] for i in ids if i in records}, tf)
+
+    def rank(self, model: Model, features: Features, records: dict[str, dict], tf) -> list[Candidate]:
         best: dict[str, Candidate] = {}
         for source_id, record in records.items():
             if golden.is_golden(record):

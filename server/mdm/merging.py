@@ -127,8 +127,8 @@ def mergedreference_key(source: dict, target: dict, result: dict | None) -> tupl
             new_target.setdefault("identifier", []).append({**ident, "use": "old"})
     _set_replacement(new_target, "replaces", source_id)
     target_golden = golden.golden_of(target)
-    if target_golden and not golden.golden_of(new_target):
-        golden.add_link(new_target, "golden", target_golden)
+    if target_golden:  # a person's decision: an edit of the target must not move it away
+        golden.add_link(new_target, "golden", target_golden, manual=True)
     new_source = copy.deepcopy(source)
     new_source.pop("identifier", None)
     new_source["active"] = False
@@ -137,7 +137,7 @@ def mergedreference_key(source: dict, target: dict, result: dict | None) -> tupl
         old_golden = golden.golden_of(new_source)
         if old_golden:
             golden.remove_link(new_source, "golden", old_golden)
-        golden.add_link(new_source, "golden", target_golden)
+        golden.add_link(new_source, "golden", target_golden, manual=True)
     return new_source, new_target
 
 
@@ -231,7 +231,7 @@ def unmerge(uow, source_stored, target_stored) -> tuple[dict, list[str]]:
         golden.remove_link(restored, "golden", previous_golden)
     if current_golden:
         golden.detach(uow, current_golden, rtype, source_id)
-    golden.add_link(restored, "golden", golden.new_golden(uow, source_id, restored))
+    golden.add_link(restored, "golden", golden.new_golden(uow, source_id, restored), manual=True)
     stored_source, _ = uow.update(restored, source_id, if_match=source_stored.version_id)
     written = [f"{rtype}/{source_id}/_history/{stored_source.version_id}",
                f"{rtype}/{target_id}/_history/{stored_target.version_id}", *back]

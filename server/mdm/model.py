@@ -17,6 +17,8 @@ from pathlib import Path
 from .comparators import COMPARATORS, Level
 from .features import Features, IdentifierPolicy, extract
 from .comparators import name as compare_name
+from .golden import DEFAULT_SURVIVORSHIP
+from .survivorship import Survivorship
 
 DEFAULT_RULES = Path(__file__).parent / "rules" / "default.json"
 GRADES = ("certain", "probable", "possible")
@@ -70,6 +72,7 @@ class Model:
     swap: tuple[str, str] | None = None  # (given, family): try them crossed, too
     blocking: list[str] = field(default_factory=list)
     max_block: int = 500
+    survivorship: Survivorship | None = None  # how golden records show their sources
 
     # -- construction -------------------------------------------------------------------
 
@@ -88,12 +91,15 @@ class Model:
         return cls(resource_type, spec["prior"], comparisons, dict(spec["thresholds"]),
                    IdentifierPolicy(dict(spec.get("nationalIdentifiers", {}))),
                    tuple(spec["swap"]) if spec.get("swap") else None, list(spec.get("blocking", [])),
-                   int(spec.get("maxBlock", 500)))
+                   int(spec.get("maxBlock", 500)),
+                   Survivorship.from_rules(resource_type, spec["golden"]) if "golden" in spec
+                   else DEFAULT_SURVIVORSHIP.get(resource_type))
 
     def to_rules(self) -> dict:
         return {
             "prior": self.prior, "thresholds": self.thresholds, "nationalIdentifiers": self.policy.national,
             **({"swap": list(self.swap)} if self.swap else {}), "blocking": self.blocking, "maxBlock": self.max_block,
+            **({"golden": self.survivorship.to_rules()} if self.survivorship else {}),
             "comparisons": [{"field": c.field, "comparator": c.comparator, "thresholds": list(c.thresholds),
                              "tf": c.tf, "m": [round(x, 6) for x in c.m], "u": [round(x, 6) for x in c.u]}
                             for c in self.comparisons],
@@ -154,5 +160,8 @@ def load_rules(path: str | Path | None = None) -> dict:
 
 
 def load_models(path: str | Path | None = None) -> dict[str, Model]:
-    rules = load_rules(path)
+    return models_from(load_rules(path))
+
+
+def models_from(rules: dict) -> dict[str, Model]:
     return {rtype: Model.from_rules(rtype, rules) for rtype in rules if not rtype.startswith("_")}

@@ -17,7 +17,7 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from server.app import build_context
@@ -133,28 +133,32 @@ def load(ctx, records, batch: int = BATCH) -> float:
 
 
 def ingest_cost(backend: str, n: int = 4000) -> dict:
-    """Patients per second with and without the MDM hook, same records, fresh databases."""
-    rates = {}
+    """Patients per second and SQL statements per Patient with and without the MDM hook,
+    same records, fresh databases, run back to back (the first batch warms up and is not
+    counted)."""
+    rates, statements = {}, {}
+    records = list(population(n))
     for with_mdm in (False, True):
         url = _url(backend, f"passerelle_bench_mdm_ingest_{int(with_mdm)}")
         ctx = build_context(Settings(database_url=url))
         if not with_mdm:
             ctx.store.listeners[:] = [x for x in ctx.store.listeners if not isinstance(x, MdmListener)]
-        rates[with_mdm] = load(ctx, population(n))
+        load(ctx, records[:BATCH])
+        counted = [0]
+        event.listen(ctx.store.engine, "before_cursor_execute", lambda *_: counted.__setitem__(0, counted[0] + 1))
+        rates[with_mdm] = load(ctx, records[BATCH:])
+        statements[with_mdm] = counted[0] / (n - BATCH)
         ctx.store.engine.dispose()
-    return {"backend": backend, "records": n, "without": rates[False], "with": rates[True]}
+    return {"backend": backend, "records": n, "without": rates[False], "with": rates[True],
+            "statements without": statements[False], "statements with": statements[True],
+            "load average": os.getloadavg()[0]}
 
 
-def candidate_search(backend: str, size: int, probes: int = 500) -> dict:
-    url = _url(backend, f"passerelle_bench_mdm_{size}")
-    ctx = build_context(Settings(database_url=url))
-    print(f"{backend}: loading {size:,} patients through the write path (MDM on)...", flush=True)
-    load_start = time.perf_counter()
-    load(ctx, population(size))
-    load_seconds = time.perf_counter() - load_start
+def _probe(ctx, size: int, probes: int, seed: int = 7) -> dict:
+    """``probes`` known persons with a typo, matched as ``$match`` does; timings in ms."""
     mdm = mdm_of(ctx)
     model = mdm.models["Patient"]
-    rng = random.Random(7)
+    rng = random.Random(seed)
     persons = max(1, int(size / 1.1))
     timings, counts, found = [], [], 0
     for i in range(probes):
@@ -166,13 +170,38 @@ def candidate_search(backend: str, size: int, probes: int = 500) -> dict:
         timings.append((time.perf_counter() - start) * 1000)
         counts.append(len(candidates))
         found += bool(candidates and candidates[0].score.grade)
-    ctx.store.engine.dispose()
     timings.sort()
-    result = {"backend": backend, "size": size, "load": load_seconds, "searches": probes,
-              "rate": probes / (sum(timings) / 1000), "median": statistics.median(timings),
-              "p95": timings[int(0.95 * len(timings)) - 1], "candidates": statistics.mean(counts),
-              "found": found / probes}
-    print(f"{backend} {size:,}: {result['rate']:.0f} searches/s, median {result['median']:.2f} ms, "
+    return {"searches": probes, "rate": probes / (sum(timings) / 1000), "median": statistics.median(timings),
+            "p95": timings[int(0.95 * len(timings)) - 1], "candidates": statistics.mean(counts),
+            "found": found / probes}
+
+
+def _report(result: dict) -> None:
+    print(f"{result['backend']} {result['size']:,}: {result['rate']:.0f} searches/s, median {result['median']:.2f} ms, "
           f"p95 {result['p95']:.2f} ms, {result['candidates']:.1f} candidates, probe's person found "
-          f"{result['found']:.1%}", flush=True)
-    return result
+          f"{result['found']:.1%} (load {result['load_rate']:.0f} Patients/s, load average "
+          f"{os.getloadavg()[0]:.1f})", flush=True)
+
+
+def growth(backend: str, sizes: list[int], probes: int = 500) -> list[dict]:
+    """Candidate search as one population grows: load up to each size (through the write
+    path, batched), probe, load on. Flat searches/s and p95 across sizes = blocking works."""
+    url = _url(backend, "passerelle_bench_mdm_growth")
+    ctx = build_context(Settings(database_url=url))
+    records = population(max(sizes))
+    results, loaded, load_seconds = [], 0, 0.0
+    for size in sorted(sizes):
+        start = time.perf_counter()
+        load(ctx, (next(records) for _ in range(size - loaded)))
+        load_seconds += time.perf_counter() - start
+        loaded = size
+        if backend == "postgresql":
+            with ctx.store.engine.connect() as conn:  # what autovacuum would do; probes then see real plans
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+        result = {"backend": backend, "size": size, "load": load_seconds, "load_rate": size / load_seconds,
+                  **_probe(ctx, size, probes), "load average": os.getloadavg()[0]}
+        _report(result)
+        results.append(result)
+    ctx.store.engine.dispose()
+    return results
