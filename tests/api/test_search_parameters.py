@@ -92,7 +92,7 @@ def test_parameter_in_a_transaction(fhir):
 @pytest.mark.parametrize("changes, element", [
     ({"base": None}, "SearchParameter.base"),
     ({"expression": "Patient.extension.where(url="}, "SearchParameter.expression"),
-    ({"base": ["Patinet"]}, "SearchParameter.base"),
+    ({"base": ["Patinet"]}, "SearchParameter.base[0]"),
     ({"type": "colour"}, "SearchParameter.type"),
     ({"code": "eye colour"}, "SearchParameter.code"),
 ])
