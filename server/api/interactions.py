@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from .. import patch as fhir_patch
 from ..authz.access import current
 from ..authz.guard import check_instance, check_written
+from ..authz.history import check_version
 from ..errors import BadRequest, MultipleMatches, NotFound, PreconditionFailed, Unprocessable
 from ..search.service import find_ids_each
 from ..storage.repository import UnitOfWork
@@ -118,7 +119,8 @@ def vread(uow: UnitOfWork, resource_type: str, fhir_id: str, version_id: str) ->
     if not version_id.isdigit():
         raise NotFound(f"{resource_type}/{fhir_id}/_history/{version_id} is not known")
     check_instance(uow, "r", resource_type, fhir_id)
-    return Answer(200, uow.vread(resource_type, fhir_id, int(version_id)))
+    # The instance is within reach now; this version must have been too (moved resources).
+    return Answer(200, check_version(uow, uow.vread(resource_type, fhir_id, int(version_id))))
 
 
 def update(uow: UnitOfWork, resource_type: str, fhir_id: str, resource: dict, *,

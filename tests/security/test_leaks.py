@@ -151,6 +151,11 @@ def test_history_of_moved_and_deleted_resources(secure, admin, alice, two_patien
     assert "total" not in r.json()  # three versions out of reach: not counted
     assert "Bravo" not in r.text and "Patient/B" not in r.text
     assert alice.get("Observation/a-vital/_history").status_code == 404  # deleted: out of every compartment
+    # vread judges the version too: B's versions of the moved Observation stay out of reach.
+    assert alice.get("Observation/moved/_history/4").status_code == 200
+    for old_version in (1, 3):
+        r = alice.get(f"Observation/moved/_history/{old_version}")
+        assert r.status_code == 404 and "Bravo" not in r.text and "Patient/B" not in r.text
     # Backend history still holds it all.
     with secure.client("system/*.rs") as reader:
         assert {"Observation/moved/1", "Observation/moved/2", "Observation/b-lab/2"} <= set(
