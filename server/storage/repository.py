@@ -165,6 +165,7 @@ class UnitOfWork:
         # keyed by (type, id): this unit of work finds its own creations without a flush.
         self._pending_resources: dict[tuple[str, str], dict] = {}
         self._pending_versions: list[dict] = []
+        self._pending_keys: set[tuple[str, str]] = set()  # (type, id) with a version in _pending_versions
         self._pending_index: dict[int, list[tuple[type, dict]]] = {}  # pid -> its current version's rows
         self._free_pids: list[int] = []
         self._sqlite_next_pid = 0
@@ -211,9 +212,14 @@ class UnitOfWork:
             query = query.with_for_update()
         return self.conn.execute(query).first()
 
+    def _flush_for(self, resource_type: str, fhir_id: str) -> None:
+        """Before reading one resource's rows: only its own buffered writes matter."""
+        if (resource_type, fhir_id) in self._pending_keys:
+            self.flush()
+
     def read(self, resource_type: str, fhir_id: str) -> StoredResource:
         """The current version; NotFound if it never existed, Gone if deleted."""
-        self.flush()
+        self._flush_for(resource_type, fhir_id)
         row = self.conn.execute(
             select(V.c.version_id, V.c.last_updated, V.c.deleted, V.c.content, V.c.method)
             .select_from(R.join(V, and_(V.c.pid == R.c.pid, V.c.version_id == R.c.version_id)))
@@ -229,7 +235,7 @@ class UnitOfWork:
         return stored
 
     def vread(self, resource_type: str, fhir_id: str, version_id: int) -> StoredResource:
-        self.flush()
+        self._flush_for(resource_type, fhir_id)
         row = self.conn.execute(
             select(V.c.last_updated, V.c.deleted, V.c.content, V.c.method)
             .select_from(R.join(V, V.c.pid == R.c.pid))
@@ -397,6 +403,7 @@ class UnitOfWork:
         self._writing(resource_type, fhir_id, None)
         version_id = current.version_id + 1
         self._move_pointer(resource_type, fhir_id, current, version_id, deleted=True)
+        self._pending_keys.add((resource_type, fhir_id))
         self._pending_versions.append(
             dict(pid=current.pid, version_id=version_id, resource_type=resource_type, fhir_id=fhir_id,
                  last_updated=self.now, method="DELETE", deleted=True, content=None)
@@ -453,6 +460,7 @@ class UnitOfWork:
         resource_type = resource["resourceType"]
         resource = stamp(resource, fhir_id, version_id, self.now)
         content = jsonio.dumps(resource)
+        self._pending_keys.add((resource_type, fhir_id))
         self._pending_versions.append(
             dict(pid=pid, version_id=version_id, resource_type=resource_type, fhir_id=fhir_id,
                  last_updated=self.now, method=method, deleted=False, content=content)
@@ -483,6 +491,7 @@ class UnitOfWork:
                 raise Conflict(f"A resource with the same id was created concurrently ({ids}…); retry") from exc
         if self._pending_versions:
             rows, self._pending_versions = self._pending_versions, []
+            self._pending_keys = set()
             insert_rows(self.conn, V, rows)
         if self._pending_index:
             by_table = defaultdict(list)

@@ -109,3 +109,16 @@ def test_the_look_up_limit_is_lifted_before_the_unit_of_work_writes(server):
         uow.create({"resourceType": "Patient"})
         uow.flush()
         assert uow.conn.execute(text("SHOW statement_timeout")).scalar() == "0"
+
+
+def test_reading_one_resource_sends_only_its_own_buffered_writes(server):
+    with server.ctx.store.write() as uow:
+        uow.create({"resourceType": "Patient", "name": [{"family": "Lue"}]}, fhir_id="uow-read")
+    with server.ctx.store.write() as uow:
+        uow.create({"resourceType": "Patient", "name": [{"family": "Autre"}]}, fhir_id="uow-other")
+        with statements(server) as seen:
+            assert uow.read("Patient", "uow-read").version_id == 1
+        assert not any(s.startswith("INSERT") for s in seen)  # uow-other stays buffered
+        with statements(server) as seen:
+            assert uow.read("Patient", "uow-other").resource()["name"][0]["family"] == "Autre"
+        assert any(s.startswith("INSERT") for s in seen)
