@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..storage.models import Base, BigId
@@ -44,5 +44,8 @@ class InboxMessage(Base):
 
     __table_args__ = (
         Index(None, "state", "id"),
-        Index(None, "patient_key", "id"),
+        # A claim skips rows with an older pending row of the same patient: probed here, in an
+        # index of pending rows only (a backlog of thousands of rows, not every message ever).
+        Index("ix_inbox_pending", "patient_key", "id", postgresql_where=text("state IN ('received', 'processing')"),
+              sqlite_where=text("state IN ('received', 'processing')")),
     )
