@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from .models import DEAD, DONE, PROCESSING, RECEIVED, InboxMessage
@@ -37,13 +37,18 @@ class Claimed:
 def claim(conn: Connection, *, now: datetime, lease_seconds: float, limit: int,
           ids: list[int] | None = None) -> list[Claimed]:
     """Claim up to ``limit`` processable rows (only among ``ids`` when given)."""
+    # A row goes when it is its patient's oldest pending row. Asked as "id = the patient's
+    # first pending id", one index probe per candidate, rather than "no older pending row":
+    # planned from statistics of a table that was small, that anti-join ran as a loop over
+    # every pending row for each pending row (386 ms per claim with 1,600 queued).
     earlier = aliased(InboxMessage)
-    blocked = exists().where(earlier.patient_key == InboxMessage.patient_key, earlier.id < InboxMessage.id,
-                             earlier.state.in_((RECEIVED, PROCESSING)))
+    first_pending = (select(func.min(earlier.id))
+                     .where(earlier.patient_key == InboxMessage.patient_key, earlier.state.in_((RECEIVED, PROCESSING)))
+                     .scalar_subquery())
     query = (select(InboxMessage.id)
              .where(or_(InboxMessage.state == RECEIVED,
                         and_(InboxMessage.state == PROCESSING, InboxMessage.lease_until < now)),
-                    ~blocked)
+                    or_(InboxMessage.patient_key.is_(None), InboxMessage.id == first_pending))
              .order_by(InboxMessage.id).limit(limit).with_for_update(skip_locked=True))
     if ids is not None:
         query = query.where(InboxMessage.id.in_(ids))
