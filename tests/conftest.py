@@ -63,8 +63,9 @@ def database_url(backend: str, tmp_path_factory, suffix: str = "") -> Iterator[s
         admin.dispose()
 
 
-def start_server(app) -> tuple[uvicorn.Server, threading.Thread, str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+def start_server(app, *, lifespan: str = "off") -> tuple[uvicorn.Server, threading.Thread, str]:
+    """uvicorn in a thread; ``lifespan="on"`` starts the app's background work as in production."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -20,7 +20,7 @@ import uvicorn
 
 from interfaces.app import create_app
 from server.config import Settings
-from tests.conftest import BACKENDS, FHIR_JSON, LiveServer, database_url, empty_store
+from tests.conftest import BACKENDS, FHIR_JSON, LiveServer, database_url, empty_store, start_server
 
 FAST_RETRIES = dict(subscription_hosts="127.0.0.1, hooks.example.org", subscription_max_attempts=3,
                     subscription_retry_seconds=0.05, subscription_retry_cap_seconds=0.2,
@@ -93,16 +93,8 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
 
 
 def serve(app) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """uvicorn in a thread WITH the lifespan: the delivery worker starts as in production."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    return server, thread, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    """With the lifespan: the delivery worker starts as in production."""
+    return start_server(app, lifespan="on")
 
 
 @pytest.fixture
