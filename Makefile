@@ -36,6 +36,7 @@ bench: $(VENV)/.bench-installed  ## every benchmark, SQLite and PostgreSQL side 
 	$(BIN)/python -m tests.bench.forms --engines tesseract,rapidocr   # field accuracy and s/page
 	$(BIN)/python -m tests.bench.directory                    # directory rows/s and peak memory
 	$(BIN)/python -m tests.bench.scheduling                   # $find over a year, concurrent $book
+	$(BIN)/python -m tests.bench.subscriptions                # write cost of subscriptions, fan-out, delivery
 
 bench-search: install  ## search latency at 10k/100k/1M (loads once, keeps the databases; see tests/bench/README.md)
 	$(BIN)/python -m tests.bench.run --search --sizes 10000,100000,1000000
