@@ -55,8 +55,11 @@ def _children(pid: int) -> set[int]:
     """Direct children of a process (Linux /proc)."""
     found = set()
     for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as f:
-            found.update(int(c) for c in f.read().split())
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.update(int(c) for c in f.read().split())
+        except FileNotFoundError:  # a thread that ended since the listing
+            continue
     return found
 
 
