@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..storage.repository import format_instant
-from .events import DCM, ENTITY_ROLE, ENTITY_TYPE
+from .events import DCM, ENTITY_ROLE, ENTITY_TYPE, outcome, source
 
 HOOKS = "https://cds-hooks.hl7.org/hooks"  # the hook names (patient-view, order-select ...)
 SERVICES = "urn:passerelle:cds-service"
@@ -37,12 +37,9 @@ def cds_event(call: CdsCall, *, status: int, address: str | None, recorded: date
         else {"system": DCM, "code": "110100", "display": "Application Activity"},
         "action": "C" if call.feedback else "E",
         "recorded": format_instant(recorded),
-        "outcome": "0" if status < 400 else "4" if status < 500 else "8",
-        "outcomeDesc": f"HTTP {status}",
+        **outcome(status),
         "agent": _agents(call, address),
-        "source": {"observer": {"display": "Passerelle CDS Hooks"},
-                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
-                             "display": "Application Server"}]},
+        "source": source("Passerelle CDS Hooks"),
         "entity": _entities(call),
     }
     if call.hook:

@@ -53,17 +53,25 @@ def audit_event(*, method: str, path: str, query: str, status: int, location: st
         "subtype": [{"system": INTERACTION, "code": code}],
         "action": action,
         "recorded": format_instant(recorded),
-        "outcome": "0" if status < 400 else "4" if status < 500 else "8",
-        "outcomeDesc": f"HTTP {status}",
+        **outcome(status),
         "agent": _agents(access, address),
-        "source": {"observer": {"display": "Passerelle"},
-                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
-                             "display": "Application Server"}]},
+        "source": source("Passerelle"),
     }
     entities = _entities(segments, query, location, access)
     if entities:
         event["entity"] = entities
     return event
+
+
+def outcome(status: int) -> dict:
+    """AuditEvent.outcome of an HTTP answer: success, minor failure (4xx), serious (5xx)."""
+    return {"outcome": "0" if status < 400 else "4" if status < 500 else "8", "outcomeDesc": f"HTTP {status}"}
+
+
+def source(observer: str) -> dict:
+    return {"observer": {"display": observer},
+            "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
+                      "display": "Application Server"}]}
 
 
 def _agents(access, address: str | None) -> list[dict]:
