@@ -47,19 +47,22 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @contextmanager
-def uvicorn_server(database_url: str, log_path: Path) -> Iterator[Server]:
-    """Start the app in a uvicorn subprocess on a free port; yield it once it answers."""
+def uvicorn_server(database_url: str, log_path: Path, *, tree: Path = ROOT,
+                   start_seconds: float = 90) -> Iterator[Server]:
+    """Start the app (the code in ``tree``) in a uvicorn subprocess on a free port; yield it
+    once it answers."""
     port = _free_port()
     # The core's own cost: no tokens, no rate limit (tests/bench/authz.py measures those).
     env = {**os.environ, "PASSERELLE_DATABASE_URL": database_url, "PASSERELLE_LOG_LEVEL": "warning",
-           "PASSERELLE_AUTH": "disabled", "PASSERELLE_RATE_LIMIT_PER_MINUTE": "0", "PASSERELLE_MLLP_PORT": "0"}
+           "PASSERELLE_AUTH": "disabled", "PASSERELLE_RATE_LIMIT_PER_MINUTE": "0", "PASSERELLE_MLLP_PORT": "0",
+           "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--log-level", "warning", "--no-access-log"]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/fhir"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + start_seconds
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"the server exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")

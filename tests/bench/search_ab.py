@@ -24,17 +24,16 @@ import os
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from .rest import ROOT, Server, _free_port
+from .rest import ROOT, uvicorn_server
 from .search import CACHE, FHIR_JSON, QUERIES, samples, target
 from .search_population import SearchPopulation
 from .stats import percentile
@@ -60,35 +59,10 @@ def copy_database(backend: str, size: int, name: str) -> str:
     return make_url(t.url).set(database=copy).render_as_string(hide_password=False)
 
 
-@contextmanager
 def server_in(tree: Path, database_url: str, log_path: Path):
     """``uvicorn server.app:create_app`` of the code in ``tree`` (its working directory)."""
-    port = _free_port()
-    env = {**os.environ, "PASSERELLE_DATABASE_URL": database_url, "PASSERELLE_LOG_LEVEL": "warning",
-           "PASSERELLE_AUTH": "disabled", "PASSERELLE_RATE_LIMIT_PER_MINUTE": "0", "PASSERELLE_MLLP_PORT": "0",
-           "PYTHONPATH": str(tree)}
-    cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/fhir"
-    try:
-        deadline = time.monotonic() + 900  # a migration may build indexes on a large copy
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server in {tree} exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/metadata", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server in {tree} did not start")
-            time.sleep(0.5)
-        yield Server(base, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    # A migration may build indexes on a large copy: a long start.
+    return uvicorn_server(database_url, log_path, tree=tree, start_seconds=900)
 
 
 def main(argv=None) -> int:
